@@ -1,0 +1,45 @@
+"""Repositories of the policies context (aggregates in, aggregates out)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Protocol
+
+from domain.policies.model import Customer, Policy, RenewalCase
+
+__all__ = ["CustomerRepository", "NumberSequence", "PolicyRepository", "RenewalCaseRepository"]
+
+
+class NumberSequence(Protocol):
+    async def next_value(self, name: str) -> int:
+        """Return the next value of a named, gap-tolerant, never-repeating sequence."""
+        ...
+
+
+class CustomerRepository(Protocol):
+    async def get(self, customer_id: int) -> Customer | None: ...
+    async def add(self, customer: Customer) -> None:
+        """Insert; sets id and timestamps; raises Conflict on a duplicate customer code."""
+        ...
+    async def save(self, customer: Customer) -> None:
+        """Persist changed fields; raises Conflict on a duplicate customer code."""
+        ...
+
+
+class PolicyRepository(Protocol):
+    async def get(self, policy_id: int) -> Policy | None: ...
+    async def add(self, policy: Policy) -> None:
+        """Insert; sets id and timestamps; raises Conflict on a duplicate policy number."""
+        ...
+    async def save(self, policy: Policy) -> None: ...
+
+
+class RenewalCaseRepository(Protocol):
+    async def get(self, case_id: int) -> RenewalCase | None: ...
+    async def open_due_cases(self, *, today: date, window_days: int,
+                             policy_id: int | None = None) -> list[RenewalCase]:
+        """Open one case per due policy term that has none yet; return only the cases it opened.
+
+        Safe under concurrency: a (policy, term) pair never gets two cases.
+        """
+        ...

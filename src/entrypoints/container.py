@@ -1,0 +1,127 @@
+"""The dependency-injector containers that wire adapters per deployment; nothing connects here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dependency_injector import containers, providers
+
+from adapters.arq.arq_job_queue import ArqJobQueue
+from adapters.memory.jobs import InMemoryJobQueue
+from adapters.memory.read_models import InMemoryPoliciesReadModel
+from adapters.memory.store import MemoryStore
+from adapters.memory.uow import InMemoryPoliciesUnitOfWork
+from adapters.phonenumbers.phone_normaliser import PhonenumbersPhoneNormaliser
+from adapters.sqlalchemy.engine import make_engine, make_session_factory
+from adapters.sqlalchemy.policies_uow import SqlAlchemyPoliciesUnitOfWork
+from adapters.sqlalchemy.read_models.policies import SqlAlchemyPoliciesReadModel
+from adapters.system.clock import SystemClock
+from application.policies import event_handlers as policies_events
+from application.policies.cases import RenewalCaseService
+from application.policies.config import PoliciesConfig
+from application.policies.customers import CustomerService
+from application.policies.policies import PolicyService
+from application.shared.events import EventRouter
+from application.shared.outbox_relay import OutboxRelay
+from entrypoints.settings import Settings
+
+__all__ = ["AppContainer", "build_container", "build_memory_container"]
+
+
+def build_router() -> EventRouter:
+    """Every context subscribes its event handlers here."""
+    router = EventRouter()
+    policies_events.subscribe(router)
+    return router
+
+
+def _queue_backend(settings: Settings) -> str:
+    return "arq" if settings.redis_url else "memory"
+
+
+class Core(containers.DeclarativeContainer):
+    settings = providers.Dependency(instance_of=Settings)
+    clock = providers.Singleton(SystemClock, settings.provided.business_timezone)
+    router = providers.Singleton(build_router)
+    phones = providers.Singleton(PhonenumbersPhoneNormaliser, settings.provided.default_phone_region)
+    policies_config = providers.Singleton(
+        PoliciesConfig, renewal_window_days=settings.provided.renewal_window_days,
+        currency=settings.provided.currency, policy_types=settings.provided.policy_type_list)
+
+
+class SqlAdapters(containers.DeclarativeContainer):
+    core = providers.DependenciesContainer()
+    engine = providers.Singleton(make_engine, core.settings.provided.database_url,
+                                 pool_size=core.settings.provided.db_pool_size)
+    session_factory = providers.Singleton(make_session_factory, engine)
+    policies_uow = providers.Factory(SqlAlchemyPoliciesUnitOfWork, session_factory, core.router)
+    policies_read_model = providers.Singleton(SqlAlchemyPoliciesReadModel, engine,
+                                              currency=core.settings.provided.currency)
+
+
+class MemoryAdapters(containers.DeclarativeContainer):
+    core = providers.DependenciesContainer()
+    engine = providers.Object(None)
+    store = providers.Singleton(MemoryStore, core.clock)
+    policies_uow = providers.Factory(InMemoryPoliciesUnitOfWork, store, core.router)
+    policies_read_model = providers.Singleton(InMemoryPoliciesReadModel, store,
+                                              currency=core.settings.provided.currency)
+
+
+class ProviderAdapters(containers.DeclarativeContainer):
+    """Outside-world adapters, each chosen per deployment by a Selector on the settings."""
+
+    core = providers.DependenciesContainer()
+    arq_pool = providers.Dependency()  # overridden with providers.Object(pool) by open_resources
+    job_queue = providers.Selector(
+        providers.Callable(_queue_backend, core.settings),
+        arq=providers.Singleton(ArqJobQueue, arq_pool),
+        memory=providers.Singleton(InMemoryJobQueue),
+    )
+
+
+class Application(containers.DeclarativeContainer):
+    core = providers.DependenciesContainer()
+    adapters = providers.DependenciesContainer()
+    outside = providers.DependenciesContainer()
+    customers = providers.Singleton(
+        CustomerService, uow=adapters.policies_uow.provider, read_model=adapters.policies_read_model,
+        phones=core.phones, clock=core.clock)
+    policies = providers.Singleton(
+        PolicyService, uow=adapters.policies_uow.provider, read_model=adapters.policies_read_model,
+        phones=core.phones, clock=core.clock, config=core.policies_config)
+    cases = providers.Singleton(
+        RenewalCaseService, uow=adapters.policies_uow.provider, read_model=adapters.policies_read_model,
+        clock=core.clock, config=core.policies_config)
+    outbox_relay = providers.Singleton(OutboxRelay, uow=adapters.policies_uow.provider, queue=outside.job_queue)
+
+
+@dataclass(frozen=True)
+class AppContainer:
+    """The wired containers of one process; built by `build_container` or `build_memory_container`."""
+
+    settings: Settings
+    core: Core
+    adapters: SqlAdapters | MemoryAdapters
+    outside: ProviderAdapters
+    application: Application
+
+
+def _assemble(settings: Settings, adapters_cls: type[SqlAdapters] | type[MemoryAdapters]) -> AppContainer:
+    core = Core(settings=providers.Object(settings))
+    adapters = adapters_cls(core=core)
+    outside = ProviderAdapters(core=core)
+    application = Application(core=core, adapters=adapters, outside=outside)
+    return AppContainer(settings, core, adapters, outside, application)
+
+
+def build_container(settings: Settings) -> AppContainer:
+    """Wire the PostgreSQL adapters and the providers the settings choose."""
+    if not settings.database_url:
+        raise ValueError("DATABASE_URL is required for the SQL container")
+    return _assemble(settings, SqlAdapters)
+
+
+def build_memory_container(settings: Settings) -> AppContainer:
+    """Wire the in-memory adapters under the same provider names."""
+    return _assemble(settings, MemoryAdapters)

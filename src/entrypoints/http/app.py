@@ -1,0 +1,80 @@
+"""The Litestar application factory: envelope, camelCase, errors, ids, docs, health and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from typing import Any
+
+from litestar import Litestar, MediaType, Request, get
+from litestar.config.cors import CORSConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from domain.shared.ids import EntityId
+from entrypoints.container import AppContainer
+from entrypoints.http.envelope import JsonResponse
+from entrypoints.http.errors import exception_handlers
+from entrypoints.http.health import HealthController
+from entrypoints.http.ids import EntityIdSchemaPlugin, public_id
+from entrypoints.http.policies.controllers import (
+    CaseController,
+    CustomerController,
+    PolicyController,
+    PolicyTypeController,
+)
+from entrypoints.http.request_id import RequestIdMiddleware
+from entrypoints.logging import configure_logging
+from entrypoints.resources import open_resources
+
+__all__ = ["create_app"]
+
+
+class MetricsController(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
+_DOCS = ScalarRenderPlugin(path="/")
+
+
+@get("/api/docs", media_type=MediaType.HTML, include_in_schema=False, sync_to_thread=False)
+def api_docs(request: Request[Any, Any, Any]) -> bytes:
+    """The browsable API reference, rendered from /api/schema/openapi.json."""
+    return _DOCS.render(request, request.app.openapi_schema.to_schema())
+
+
+def create_app(container: AppContainer) -> Litestar:
+    """Build the API around an already-wired container; clients open in the lifespan."""
+    settings = container.settings
+    configure_logging(settings.log_level, json=settings.app_env != "test")
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with open_resources(container) as resources:
+            app.state.resources = resources
+            yield
+
+    prometheus = PrometheusConfig(app_name="renewals", prefix="renewals", group_path=True,
+                                  exclude=["/metrics", "/health"])
+    app = Litestar(
+        route_handlers=[api_docs, HealthController, MetricsController, CustomerController, PolicyController,
+                        PolicyTypeController, CaseController],
+        lifespan=[lifespan],
+        middleware=[RequestIdMiddleware, prometheus.middleware],
+        exception_handlers=exception_handlers,
+        response_class=JsonResponse,
+        type_encoders={EntityId: public_id},
+        plugins=[EntityIdSchemaPlugin()],
+        cors_config=CORSConfig(allow_origins=["*"], expose_headers=["X-Request-ID"]),
+        openapi_config=OpenAPIConfig(
+            title="Insurance renewal desk API", version="0.1.0", path="/api/schema",
+            render_plugins=[_DOCS, SwaggerRenderPlugin(path="/swagger")],
+            description="Backend of the policy renewal management system. Every response uses the "
+                        "`{success, data}` / `{success, error}` envelope; ids look like `policy-42`."),
+        debug=False,
+    )
+    app.state.container = container
+    return app

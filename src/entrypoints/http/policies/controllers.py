@@ -1,0 +1,139 @@
+"""HTTP controllers of the policies context: parse, call one use case, wrap the result."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from litestar import Controller, get, patch, post
+from litestar.di import Provide
+from litestar.params import Parameter
+
+from application.policies.cases import RenewalCaseService
+from application.policies.commands import CustomerChanges, NewCustomer, NewPolicy, PolicyChanges
+from application.policies.customers import CustomerService
+from application.policies.policies import PolicyService
+from application.policies.ports import CaseFilters, CustomerFilters, PolicyFilters
+from application.policies.views import CaseView, CustomerView, PolicyView
+from domain.policies.model import CasePriority, CaseStatus, KycStatus, PolicyStatus
+from entrypoints.http.deps import provide_cases, provide_customers, provide_policies
+from entrypoints.http.envelope import Envelope, ok, pagination_of
+from entrypoints.http.ids import path_id
+from entrypoints.http.lists import enum_values, id_values, page_request, text_values
+from entrypoints.http.policies.schemas import CaseList, CustomerList, PolicyList, PolicyTypeList
+
+__all__ = ["CaseController", "CustomerController", "PolicyController", "PolicyTypeController"]
+
+Page = Annotated[int, Parameter(description="Page number, from 1")]
+Limit = Annotated[int, Parameter(description="Items per page, 1 to 100")]
+Sort = Annotated[str | None, Parameter(description="`field` or `-field`, comma-separated; see the whitelist")]
+Csv = Annotated[str | None, Parameter(description="One value or several separated by commas (any of)")]
+PolicyTypeQ = Annotated[str | None, Parameter(query="policyType", description="Policy types, comma-separated")]
+KycQ = Annotated[str | None, Parameter(query="kycStatus", description="KYC statuses, comma-separated")]
+FromQ = Annotated[date | None, Parameter(query="renewalFrom", description="Renewal date on or after (YYYY-MM-DD)")]
+ToQ = Annotated[date | None, Parameter(query="renewalTo", description="Renewal date on or before (YYYY-MM-DD)")]
+
+CUSTOMER_SORT = ("createdAt", "lastName", "firstName", "customerCode")
+POLICY_SORT = ("renewalDate", "endDate", "startDate", "premiumAmount", "policyNumber", "createdAt", "status")
+CASE_SORT = ("createdAt", "renewalDate", "renewalAmount", "priority", "status", "caseNumber")
+
+
+class CustomerController(Controller):
+    path = "/api/customers"
+    tags = ["customers"]
+    dependencies = {"customers": Provide(provide_customers, sync_to_thread=False)}
+
+    @get("/", description=f"Sort whitelist: {', '.join(CUSTOMER_SORT)}; default `-createdAt`.")
+    async def list_customers(self, customers: CustomerService, page: Page = 1, limit: Limit = 20,
+                             sort: Sort = None, kyc_status: KycQ = None,
+                             q: str | None = None) -> Envelope[CustomerList]:
+        """List customers; `q` searches names and customer codes."""
+        request = page_request(page, limit, sort, CUSTOMER_SORT, "-createdAt")
+        filters = CustomerFilters(kyc_status=enum_values(kyc_status, KycStatus, "kycStatus"), q=q)
+        result = await customers.list(filters, request)
+        return ok(CustomerList(customers=result.items, pagination=pagination_of(result)))
+
+    @post("/", status_code=201)
+    async def register_customer(self, data: NewCustomer, customers: CustomerService) -> Envelope[CustomerView]:
+        """Register a customer."""
+        return ok(await customers.register(data))
+
+    @get("/{customer_id:str}")
+    async def get_customer(self, customer_id: str, customers: CustomerService) -> Envelope[CustomerView]:
+        return ok(await customers.get(path_id(customer_id, "customer")))
+
+    @patch("/{customer_id:str}")
+    async def update_customer(self, customer_id: str, data: CustomerChanges,
+                              customers: CustomerService) -> Envelope[CustomerView]:
+        """Change some fields of a customer."""
+        return ok(await customers.update(path_id(customer_id, "customer"), data))
+
+
+class PolicyController(Controller):
+    path = "/api/policies"
+    tags = ["policies"]
+    dependencies = {"policies": Provide(provide_policies, sync_to_thread=False)}
+
+    @get("/", description=f"Sort whitelist: {', '.join(POLICY_SORT)}; default `renewalDate`.")
+    async def list_policies(self, policies: PolicyService, page: Page = 1, limit: Limit = 20, sort: Sort = None,
+                            status: Csv = None, policy_type: PolicyTypeQ = None, branch: Csv = None, customer: Csv = None,
+                            renewal_from: FromQ = None, renewal_to: ToQ = None,
+                            q: str | None = None) -> Envelope[PolicyList]:
+        """List policies; `q` searches policy numbers and customer names."""
+        request = page_request(page, limit, sort, POLICY_SORT, "renewalDate")
+        filters = PolicyFilters(
+            status=enum_values(status, PolicyStatus, "status"), policy_type=text_values(policy_type),
+            branch_id=id_values(branch, "branch", "branch"), customer_id=id_values(customer, "customer", "customer"),
+            renewal_from=renewal_from, renewal_to=renewal_to, q=q)
+        result = await policies.list(filters, request)
+        return ok(PolicyList(policies=result.items, pagination=pagination_of(result)))
+
+    @post("/", status_code=201)
+    async def issue_policy(self, data: NewPolicy, policies: PolicyService) -> Envelope[PolicyView]:
+        """Add a policy to the book; one already inside its renewal window gets its case right away."""
+        return ok(await policies.issue(data))
+
+    @get("/{policy_id:str}")
+    async def get_policy(self, policy_id: str, policies: PolicyService) -> Envelope[PolicyView]:
+        return ok(await policies.get(path_id(policy_id, "policy")))
+
+    @patch("/{policy_id:str}")
+    async def update_policy(self, policy_id: str, data: PolicyChanges,
+                            policies: PolicyService) -> Envelope[PolicyView]:
+        """Change some fields of a policy; the term is checked as a whole."""
+        return ok(await policies.update(path_id(policy_id, "policy"), data))
+
+
+class PolicyTypeController(Controller):
+    path = "/api/policy-types"
+    tags = ["policies"]
+    dependencies = {"policies": Provide(provide_policies, sync_to_thread=False)}
+
+    @get("/")
+    async def list_policy_types(self, policies: PolicyService) -> Envelope[PolicyTypeList]:
+        """The configured policy-type catalogue."""
+        return ok(PolicyTypeList(policy_types=list(policies.policy_types())))
+
+
+class CaseController(Controller):
+    path = "/api/cases"
+    tags = ["cases"]
+    dependencies = {"cases": Provide(provide_cases, sync_to_thread=False)}
+
+    @get("/", description=f"Sort whitelist: {', '.join(CASE_SORT)}; default `renewalDate`.")
+    async def list_cases(self, cases: RenewalCaseService, page: Page = 1, limit: Limit = 20, sort: Sort = None,
+                         status: Csv = None, priority: Csv = None, assignee: Csv = None, batch: Csv = None,
+                         renewal_from: FromQ = None, renewal_to: ToQ = None,
+                         q: str | None = None) -> Envelope[CaseList]:
+        """List renewal cases; `q` searches case and policy numbers and customer names."""
+        request = page_request(page, limit, sort, CASE_SORT, "renewalDate")
+        filters = CaseFilters(
+            status=enum_values(status, CaseStatus, "status"), priority=enum_values(priority, CasePriority, "priority"),
+            assigned_to=id_values(assignee, "user", "assignee"), batch_id=id_values(batch, "batch", "batch"),
+            renewal_from=renewal_from, renewal_to=renewal_to, q=q)
+        result = await cases.list(filters, request)
+        return ok(CaseList(cases=result.items, pagination=pagination_of(result)))
+
+    @get("/{case_id:str}")
+    async def get_case(self, case_id: str, cases: RenewalCaseService) -> Envelope[CaseView]:
+        return ok(await cases.get(path_id(case_id, "case")))

@@ -1,0 +1,50 @@
+"""Opens the async clients once per process (API or worker) and hands them to the container."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from dependency_injector import providers
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from entrypoints.container import AppContainer
+
+__all__ = ["Resources", "open_resources"]
+
+
+@dataclass
+class Resources:
+    engine: AsyncEngine | None
+    redis: ArqRedis | None
+
+    async def ping_database(self) -> None:
+        if self.engine is None:
+            return
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def ping_redis(self) -> None:
+        if self.redis is None:
+            return
+        await self.redis.ping()
+
+
+@asynccontextmanager
+async def open_resources(container: AppContainer) -> AsyncIterator[Resources]:
+    """Connect the Redis/arq pool and dispose the engine at exit; providers stay synchronous."""
+    settings = container.settings
+    async with AsyncExitStack() as stack:
+        pool: ArqRedis | None = None
+        if settings.redis_url:
+            pool = await create_pool(RedisSettings.from_dsn(settings.redis_url), retry=1)
+            stack.push_async_callback(pool.aclose)
+            container.outside.arq_pool.override(providers.Object(pool))
+        engine: AsyncEngine | None = container.adapters.engine()
+        if engine is not None:
+            stack.push_async_callback(engine.dispose)
+        yield Resources(engine=engine, redis=pool)

@@ -1,0 +1,145 @@
+"""One settings object, loaded once from the environment (names as in the specification's template)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import msgspec
+
+__all__ = ["PROVIDER_REQUIREMENTS", "Settings", "SettingsError", "load_settings"]
+
+
+class SettingsError(Exception):
+    """The environment is incomplete or contradictory; the message names the variable."""
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    app_env: Literal["development", "test", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    data_dir: str = ".data"
+    database_url: str | None = None
+    redis_url: str | None = None
+    db_pool_size: int = 10
+    worker_max_jobs: int = 50
+    jwt_secret: str | None = None
+    # business rules
+    renewal_window_days: int = 45
+    default_phone_region: str = "IN"
+    currency: str = "INR"
+    business_timezone: str = "Asia/Kolkata"
+    policy_types: str = "motor,health,life,term,home,travel,personal_accident"
+    # provider choices per deployment
+    email_provider: Literal["ses", "smtp", "dev"] = "dev"
+    sms_provider: Literal["twilio", "sns", "dev"] = "dev"
+    whatsapp_provider: Literal["cloud", "dev"] = "dev"
+    storage_backend: Literal["s3", "local"] = "local"
+    ai_provider: Literal["openai", "azure", "offline"] = "offline"
+    payment_provider: Literal["razorpay", "stripe", "dev"] = "dev"
+    # AWS (S3, SES, SNS)
+    aws_region: str | None = None
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: str | None = None
+    aws_endpoint_url: str | None = None
+    s3_bucket_name: str | None = None
+    local_storage_dir: str = ".data/files"
+    ses_from_email: str | None = None
+    ses_reply_to_email: str | None = None
+    ses_configuration_set: str | None = None
+    # SMTP
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from_email: str | None = None
+    # Twilio
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    # WhatsApp Cloud API
+    whatsapp_access_token: str | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_business_account_id: str | None = None
+    whatsapp_webhook_verify_token: str | None = None
+    whatsapp_app_secret: str | None = None
+    # payments
+    razorpay_key_id: str | None = None
+    razorpay_key_secret: str | None = None
+    razorpay_webhook_secret: str | None = None
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    # AI
+    openai_api_key: str | None = None
+    openai_organization: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_base_url: str | None = None
+    azure_openai_endpoint: str | None = None
+    azure_openai_api_key: str | None = None
+    azure_openai_deployment: str | None = None
+    azure_openai_api_version: str = "2024-10-21"
+    # analytics
+    ga4_measurement_id: str | None = None
+    ga4_api_secret: str | None = None
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def policy_type_list(self) -> tuple[str, ...]:
+        return tuple(t.strip().lower() for t in self.policy_types.split(",") if t.strip())
+
+
+# provider setting -> choice -> variables that choice needs
+PROVIDER_REQUIREMENTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "email_provider": {"ses": ("aws_region", "ses_from_email"), "smtp": ("smtp_host", "smtp_from_email")},
+    "sms_provider": {"twilio": ("twilio_account_sid", "twilio_auth_token", "twilio_messaging_service_sid"),
+                     "sns": ("aws_region",)},
+    "whatsapp_provider": {"cloud": ("whatsapp_access_token", "whatsapp_phone_number_id",
+                                    "whatsapp_webhook_verify_token", "whatsapp_app_secret")},
+    "storage_backend": {"s3": ("aws_region", "s3_bucket_name"), "local": ("local_storage_dir",)},
+    "ai_provider": {"openai": ("openai_api_key",),
+                    "azure": ("azure_openai_endpoint", "azure_openai_api_key", "azure_openai_deployment")},
+    "payment_provider": {"razorpay": ("razorpay_key_id", "razorpay_key_secret", "razorpay_webhook_secret"),
+                         "stripe": ("stripe_secret_key", "stripe_webhook_secret")},
+}
+DEV_SINKS = {"email_provider", "sms_provider", "whatsapp_provider", "payment_provider"}
+
+
+def _var(name: str) -> str:
+    return name.upper()
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    """Read every known variable (upper-case names) from `environ` and check the deployment."""
+    known = {f: environ[_var(f)] for f in Settings.__struct_fields__ if environ.get(_var(f), "") != ""}
+    try:
+        settings = msgspec.convert(known, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        path = str(exc).rsplit("$.", 1)[-1].rstrip("`")
+        raise SettingsError(f"{_var(path) if path != str(exc) else ''}: {exc}") from None
+    _check(settings)
+    return settings
+
+
+def _check(settings: Settings) -> None:
+    if settings.renewal_window_days < 1 or settings.renewal_window_days > 365:
+        raise SettingsError("RENEWAL_WINDOW_DAYS must be between 1 and 365")
+    if not settings.policy_type_list:
+        raise SettingsError("POLICY_TYPES must list at least one policy type")
+    if not settings.is_production:
+        return
+    for required in ("database_url", "redis_url", "jwt_secret"):
+        if not getattr(settings, required):
+            raise SettingsError(f"{_var(required)} must be set in production")
+    if len(settings.jwt_secret or "") < 32:
+        raise SettingsError("JWT_SECRET must be at least 32 characters in production")
+    for choice_field, choices in PROVIDER_REQUIREMENTS.items():
+        choice = getattr(settings, choice_field)
+        if choice == "dev" and choice_field in DEV_SINKS:
+            raise SettingsError(f"{_var(choice_field)}=dev is a development sink and cannot run in production")
+        for needed in choices.get(choice, ()):
+            if not getattr(settings, needed):
+                raise SettingsError(f"{_var(needed)} must be set when {_var(choice_field)}={choice}")
