@@ -1,0 +1,65 @@
+"""arq worker settings, built from the application settings (nothing connects at import)."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from typing import Any
+
+from arq import cron, func
+from arq.connections import RedisSettings
+
+from application.policies.job_names import OPEN_DUE_RENEWAL_CASES, OPEN_RENEWAL_CASE_FOR_POLICY
+from entrypoints.container import build_container
+from entrypoints.logging import configure_logging
+from entrypoints.resources import open_resources
+from entrypoints.settings import Settings
+from entrypoints.worker.tasks import open_due_renewal_cases, open_renewal_case_for_policy, relay_outbox
+
+__all__ = ["worker_settings", "worker_settings_class"]
+
+RELAY_EVERY_SECOND = set(range(60))
+
+
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    """Keyword arguments for arq's Worker; `max_jobs` is explicit (arq's default of 10 caps throughput)."""
+    if not settings.redis_url:
+        raise ValueError("REDIS_URL is required to run the worker")
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        configure_logging(settings.log_level, json=settings.app_env != "test")
+        container = build_container(settings)
+        stack = AsyncExitStack()
+        await stack.enter_async_context(open_resources(container))
+        ctx["app"] = container.application
+        ctx["stack"] = stack
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        stack: AsyncExitStack | None = ctx.get("stack")
+        if stack is not None:
+            await stack.aclose()
+
+    return {
+        "functions": [
+            func(open_renewal_case_for_policy, name=OPEN_RENEWAL_CASE_FOR_POLICY, max_tries=5),
+            func(open_due_renewal_cases, name=OPEN_DUE_RENEWAL_CASES, max_tries=5),
+        ],
+        "cron_jobs": [
+            cron(relay_outbox, name="outbox.relay", second=RELAY_EVERY_SECOND, run_at_startup=True,
+                 timeout=55, keep_result=0),
+            # daily at 01:30 UTC (07:00 IST); run at start-up too so a restarted worker catches up
+            cron(open_due_renewal_cases, name="policies.open_due_renewal_cases.daily", hour={1}, minute={30},
+                 run_at_startup=True, timeout=1800),
+        ],
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "redis_settings": RedisSettings.from_dsn(settings.redis_url),
+        "max_jobs": settings.worker_max_jobs,
+        "job_timeout": 300,
+        "keep_result": 3600,
+        "handle_signals": True,
+    }
+
+
+def worker_settings_class(settings: Settings) -> type:
+    """A `WorkerSettings` class for arq's own runner, built from explicit settings."""
+    return type("WorkerSettings", (), worker_settings(settings))

@@ -1,0 +1,63 @@
+"""arq tasks: each is one service call; transient failures become arq retries."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, ParamSpec, TypedDict, TypeVar
+
+import structlog
+from arq import Retry
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from entrypoints.container import Application
+
+__all__ = ["JobContext", "open_due_renewal_cases", "open_renewal_case_for_policy", "relay_outbox"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+log = structlog.get_logger("worker")
+
+
+class JobContext(TypedDict, total=False):
+    """App-scoped objects only: never a session (pitfall 7)."""
+
+    app: Application
+    job_id: str
+    job_try: int
+
+
+def _task(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+    """Bind job id and try to the logs; turn a lost database connection into a deferred retry."""
+
+    async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> R:
+        structlog.contextvars.bind_contextvars(job_id=ctx.get("job_id"), job_try=ctx.get("job_try"))
+        try:
+            return await fn(ctx, *args, **kwargs)
+        except (OperationalError, ConnectionError, OSError) as exc:
+            log.warning("job_transient_failure", error=type(exc).__name__)
+            raise Retry(defer=min(60, 2 ** int(ctx.get("job_try", 1)))) from exc
+        except DBAPIError as exc:
+            if getattr(exc, "connection_invalidated", False):
+                raise Retry(defer=5) from exc
+            raise
+        finally:
+            structlog.contextvars.unbind_contextvars("job_id", "job_try")
+
+    run.__name__ = fn.__name__
+    run.__qualname__ = fn.__qualname__
+    return run
+
+
+@_task
+async def relay_outbox(ctx: dict[str, Any]) -> int:
+    return int(await ctx["app"].outbox_relay().relay_pending())
+
+
+@_task
+async def open_due_renewal_cases(ctx: dict[str, Any]) -> int:
+    return int(await ctx["app"].cases().open_due_cases())
+
+
+@_task
+async def open_renewal_case_for_policy(ctx: dict[str, Any], policy_id: int) -> int:
+    return int(await ctx["app"].cases().open_case_for_policy(int(policy_id)))

@@ -1,0 +1,147 @@
+"""Every repository and read-model behaviour, run against the in-memory and the PostgreSQL adapters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from application.policies.commands import CustomerChanges, PolicyChanges
+from application.policies.ports import CaseFilters, PolicyFilters
+from application.shared.pagination import PageRequest, SortKey
+from domain.policies.model import Customer, KycStatus
+from domain.shared.errors import Conflict, NotFound, ValidationFailed
+from entrypoints.container import AppContainer
+from tests.factories import TODAY, as_date, new_customer, new_policy
+
+
+async def test_customer_is_added_read_back_and_changed(container: AppContainer) -> None:
+    customers = container.application.customers()
+    view = await customers.register(new_customer(email=" Asha.Rao@Example.IN ", phone="098765 43210"))
+    assert view.customer_code == "CUST-000001"
+    assert view.email == "asha.rao@example.in" and view.phone == "+919876543210"
+    changed = await customers.update(view.id, CustomerChanges(last_name="Rao-Iyer", kyc_status="verified"))
+    assert (changed.last_name, changed.kyc_status, changed.email) == ("Rao-Iyer", "verified", view.email)
+    assert (await customers.get(view.id)).full_name == "Asha Rao-Iyer"
+
+
+async def test_repository_round_trips_the_aggregate(container: AppContainer) -> None:
+    async with container.adapters.policies_uow() as uow:
+        customer = Customer(customer_code="C-1", first_name="Ravi", last_name="Das", address={"city": "Pune"},
+                            kyc_status=KycStatus.VERIFIED)
+        await uow.customers.add(customer)
+        await uow.commit()
+    assert customer.id is not None and customer.created_at is not None
+    async with container.adapters.policies_uow() as uow:
+        loaded = await uow.customers.get(customer.id)
+        assert loaded is not None
+        assert (loaded.customer_code, loaded.address, loaded.kyc_status) == ("C-1", {"city": "Pune"}, "verified")
+        assert await uow.customers.get(customer.id + 1000) is None
+
+
+async def test_duplicate_customer_code_is_a_conflict_and_writes_nothing(container: AppContainer) -> None:
+    customers = container.application.customers()
+    await customers.register(new_customer(customer_code="VIP-1"))
+    with pytest.raises(Conflict) as raised:
+        await customers.register(new_customer(customer_code="vip-1", first_name="Other"))
+    assert raised.value.field == "customerCode"
+    page = await customers.list(_filters_none(), PageRequest())
+    assert page.total == 1
+
+
+def _filters_none():  # type: ignore[no-untyped-def]
+    from application.policies.ports import CustomerFilters
+    return CustomerFilters()
+
+
+async def test_rolled_back_unit_leaves_nothing(container: AppContainer) -> None:
+    async with container.adapters.policies_uow() as uow:
+        await uow.customers.add(Customer(customer_code="GONE", first_name="A", last_name="B"))
+        # no commit
+    async with container.adapters.policies_uow() as uow:
+        assert await uow.customers.get(1) is None
+
+
+async def test_policy_rules_apply_before_any_write(container: AppContainer) -> None:
+    customer = await container.application.customers().register(new_customer())
+    policies = container.application.policies()
+    with pytest.raises(ValidationFailed) as raised:
+        await policies.issue(new_policy(customer.id, premium_amount=Decimal("-5"), end_date=as_date(-400)))
+    assert {d.field for d in raised.value.details} == {"premiumAmount", "endDate"}
+    with pytest.raises(ValidationFailed) as missing:
+        await policies.issue(new_policy(9999))
+    assert missing.value.details[0].field == "customerId"
+    assert (await policies.list(PolicyFilters(), PageRequest())).total == 0
+
+
+async def test_policy_number_is_generated_unique_and_renewal_date_defaults(container: AppContainer) -> None:
+    customer = await container.application.customers().register(new_customer())
+    policies = container.application.policies()
+    first = await policies.issue(new_policy(customer.id))
+    second = await policies.issue(new_policy(customer.id, policy_number="ext-77"))
+    assert first.policy_number == f"POL-{TODAY.year}-000001" and second.policy_number == "EXT-77"
+    assert first.renewal_date == first.end_date and first.customer_name == "Asha Rao"
+    with pytest.raises(Conflict):
+        await policies.issue(new_policy(customer.id, policy_number="EXT-77"))
+
+
+async def test_moving_the_end_date_moves_a_following_renewal_date(container: AppContainer) -> None:
+    customer = await container.application.customers().register(new_customer())
+    policies = container.application.policies()
+    policy = await policies.issue(new_policy(customer.id))
+    moved = await policies.update(policy.id, PolicyChanges(end_date=policy.end_date + timedelta(days=10)))
+    assert moved.renewal_date == moved.end_date == policy.end_date + timedelta(days=10)
+    with pytest.raises(ValidationFailed):
+        await policies.update(policy.id, PolicyChanges(start_date=moved.end_date))
+    with pytest.raises(NotFound):
+        await policies.update(424242, PolicyChanges(status="lapsed"))
+
+
+async def test_due_policies_get_exactly_one_case_per_term(container: AppContainer) -> None:
+    customer = await container.application.customers().register(new_customer())
+    policies = container.application.policies()
+    due = await policies.issue(new_policy(customer.id, renewal_in_days=5, premium_amount=Decimal("60000")))
+    await policies.issue(new_policy(customer.id, renewal_in_days=120))  # outside the 45-day window
+    overdue = await policies.issue(new_policy(customer.id, renewal_in_days=-10))  # inside the grace period
+    await policies.issue(new_policy(customer.id, renewal_in_days=-40))  # grace period over
+    await policies.issue(new_policy(customer.id, renewal_in_days=3, status="cancelled"))
+    cases = container.application.cases()
+    assert await cases.open_due_cases() == 2
+    assert await cases.open_due_cases() == 0
+    assert await cases.open_case_for_policy(due.id) == 0
+    page = await cases.list(CaseFilters(), PageRequest(sort=(SortKey("renewalDate"),)))
+    assert [c.policy_id for c in page.items] == [overdue.id, due.id]
+    urgent = page.items[1]
+    assert urgent.case_number == f"RC-{TODAY.year}-000002" or urgent.case_number.startswith(f"RC-{TODAY.year}-")
+    assert (urgent.priority, urgent.renewal_amount, urgent.status) == ("urgent", Decimal("60000.00"), "new")
+    assert (await cases.get(urgent.id)).policy_number == due.policy_number
+
+
+async def test_policy_list_filters_sorts_searches_and_paginates(container: AppContainer) -> None:
+    customers = container.application.customers()
+    asha = await customers.register(new_customer())
+    vikram = await customers.register(new_customer(first_name="Vikram", last_name="Menon", email=None))
+    policies = container.application.policies()
+    made = []
+    for i in range(7):
+        owner = asha if i % 2 else vikram
+        made.append(await policies.issue(new_policy(
+            owner.id, renewal_in_days=100 + i, policy_type="health" if i < 3 else "motor",
+            premium_amount=Decimal(1000 + i))))
+    page = await policies.list(PolicyFilters(), PageRequest(page=2, limit=3))
+    assert (page.total, page.total_pages, [p.id for p in page.items]) == (7, 3, [m.id for m in made[3:6]])
+    by_premium = await policies.list(PolicyFilters(), PageRequest(sort=(SortKey("premiumAmount", True),)))
+    assert by_premium.items[0].premium_amount == Decimal("1006.00")
+    health = await policies.list(PolicyFilters(policy_type=("health",)), PageRequest())
+    assert health.total == 3
+    ranged = await policies.list(PolicyFilters(renewal_from=as_date(102), renewal_to=as_date(104)), PageRequest())
+    assert ranged.total == 3
+    mine = await policies.list(PolicyFilters(customer_id=(asha.id,)), PageRequest())
+    assert {p.customer_name for p in mine.items} == {"Asha Rao"} and mine.total == 3
+    by_name = await policies.list(PolicyFilters(q="vik men"), PageRequest())
+    assert by_name.total == 4
+    by_number = await policies.list(PolicyFilters(q=made[5].policy_number), PageRequest())
+    assert [p.id for p in by_number.items] == [made[5].id]
+    nothing = await policies.list(PolicyFilters(q="zzz", status=("active",)), PageRequest())
+    assert nothing.total == 0 and nothing.items == []
