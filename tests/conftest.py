@@ -66,7 +66,7 @@ def migrated_database() -> Iterator[str]:
     yield migrate_fresh(TEST_DB)
 
 
-def test_settings(**overrides: str) -> Settings:
+def settings_for_tests(**overrides: str) -> Settings:
     env = {"APP_ENV": "test", "DATABASE_URL": TEST_DATABASE_URL, "REDIS_URL": TEST_REDIS_URL,
            "RENEWAL_WINDOW_DAYS": "45"}
     env.update(overrides)
@@ -91,7 +91,7 @@ async def truncate_all(engine: AsyncEngine) -> None:
 
 @pytest.fixture
 async def sql_container(migrated_database: str, clock: FixedClock) -> AsyncIterator[AppContainer]:
-    container = build_container(test_settings())
+    container = build_container(settings_for_tests())
     container.core.clock.override(clock)
     engine = container.adapters.engine()
     await truncate_all(engine)
@@ -101,7 +101,7 @@ async def sql_container(migrated_database: str, clock: FixedClock) -> AsyncItera
 
 @pytest.fixture
 def memory_container(clock: FixedClock) -> AppContainer:
-    container = build_memory_container(test_settings(REDIS_URL=""))
+    container = build_memory_container(settings_for_tests(REDIS_URL=""))
     container.core.clock.override(clock)
     return container
 

@@ -6,8 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
-from arq import create_pool
-from arq.connections import ArqRedis, RedisSettings
+from arq.connections import ArqRedis
 from dependency_injector import providers
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,7 +40,8 @@ async def open_resources(container: AppContainer) -> AsyncIterator[Resources]:
     async with AsyncExitStack() as stack:
         pool: ArqRedis | None = None
         if settings.redis_url:
-            pool = await create_pool(RedisSettings.from_dsn(settings.redis_url), retry=1)
+            # connects lazily: the API starts while Redis is down and /health/ready says so
+            pool = ArqRedis.from_url(settings.redis_url, socket_connect_timeout=2)
             stack.push_async_callback(pool.aclose)
             container.outside.arq_pool.override(providers.Object(pool))
         engine: AsyncEngine | None = container.adapters.engine()

@@ -20,6 +20,13 @@ __all__ = [
 T = TypeVar("T", Customer, Policy, RenewalCase)
 
 
+def _stored(entity: T) -> T:
+    """A detached copy without pending events: rows hold state, never events."""
+    stored = copy.deepcopy(entity)
+    stored.pull_events()
+    return stored
+
+
 class _Repository(Generic[T]):
     unique: tuple[str, str] = ("", "")  # (attribute, camelCase field)
 
@@ -31,7 +38,7 @@ class _Repository(Generic[T]):
 
     async def get(self, entity_id: int) -> T | None:
         found = self.staged.get(entity_id) or self._table().get(entity_id)
-        return copy.deepcopy(found) if found is not None else None
+        return _stored(found) if found is not None else None
 
     def _check(self, entity: T) -> None:
         attr, field = self.unique
@@ -51,13 +58,13 @@ class _Repository(Generic[T]):
         self._check(entity)
         entity.id = self._store.next_value(self._sequence)
         entity.created_at = entity.updated_at = self._store.now()
-        self.staged[entity.id] = copy.deepcopy(entity)
+        self.staged[entity.id] = _stored(entity)
 
     async def save(self, entity: T) -> None:
         assert entity.id is not None
         self._check(entity)
         entity.updated_at = self._store.now()
-        self.staged[entity.id] = copy.deepcopy(entity)
+        self.staged[entity.id] = _stored(entity)
 
 
 class InMemoryCustomerRepository(_Repository[Customer]):

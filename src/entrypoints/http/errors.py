@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -48,8 +49,11 @@ def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response
     details: list[dict[str, str]] = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
-            key = str(item.get("key") or "body")
-            details.append({"field": key.removeprefix("$.") or "body", "message": str(item.get("message", ""))})
+            key = str(item.get("key") or "body").removeprefix("$.")
+            message = str(item.get("message", ""))
+            if key in ("data", "body", ""):  # the body as a whole: missing or not an object
+                key, message = "body", "a JSON object is required" if message == "'data'" else message
+            details.append({"field": key, "message": message})
     if not details:
         details.append({"field": "body", "message": str(exc.detail)})
     return _body(422, "validation_failed", "The request has invalid fields", details)
@@ -58,7 +62,9 @@ def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response
 def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     code = _CODES.get(status, "error")
-    if status == 400 and "malformed" in str(exc.detail).lower():
+    cause = exc.__cause__
+    if status == 400 and (isinstance(cause, msgspec.DecodeError) and not isinstance(cause, msgspec.ValidationError)
+                          or "malformed" in str(exc.detail).lower() or "truncated" in str(exc.detail).lower()):
         code = "malformed_json"
     response = _body(status, code, str(exc.detail))
     if exc.headers:

@@ -1,0 +1,243 @@
+"""Benchmark GET /api/policies against a bare asyncpg + Litestar endpoint running the same SQL.
+
+Run from the repository root:  .venv/bin/python benchmarks/bench_policies_list.py
+Env: DATABASE_URL (server to use; default postgresql://postgres@127.0.0.1:5432/), BENCH_SECONDS (15),
+BENCH_WARMUP (3), BENCH_POLICIES (100000), BENCH_CONNECTIONS (32), DB_POOL_SIZE (10),
+BENCH_PYSPY=1 (record a py-spy flame graph of our server during target (a), into /tmp).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:0] = [str(ROOT / "src"), str(HERE)]
+
+from _load import measure  # noqa: E402
+
+DB_NAME = "renewals_bench"
+SERVER_URL = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/"
+SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
+WARMUP = float(os.environ.get("BENCH_WARMUP", "3"))
+POLICIES = int(os.environ.get("BENCH_POLICIES", "100000"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "10"))
+PREMIUMS = {"motor": (4000, 30000), "health": (8000, 60000), "life": (15000, 120000), "term": (6000, 40000),
+            "home": (3000, 20000), "travel": (800, 6000), "personal_accident": (1000, 8000)}
+STATES = {"Mumbai": "Maharashtra", "Pune": "Maharashtra", "New Delhi": "Delhi", "Bengaluru": "Karnataka",
+          "Chennai": "Tamil Nadu", "Hyderabad": "Telangana", "Kolkata": "West Bengal", "Jaipur": "Rajasthan",
+          "Ahmedabad": "Gujarat", "Kochi": "Kerala", "Lucknow": "Uttar Pradesh", "Bhopal": "Madhya Pradesh"}
+
+
+def db_url(name: str) -> str:
+    u = urlsplit(SERVER_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    return urlunsplit((u.scheme, u.netloc, "/" + name, "", ""))
+
+
+def name_pools(rng: random.Random) -> tuple[list[str], list[str]]:
+    try:
+        from faker import Faker
+    except ImportError:
+        from entrypoints.seed import FIRST, LAST
+        return FIRST, LAST
+    fake = Faker("en_IN")
+    fake.seed_instance(rng.randrange(2**32))
+    return sorted({fake.first_name() for _ in range(2000)}), sorted({fake.last_name() for _ in range(2000)})
+
+
+def customer_rows(n: int, rng: random.Random, today: date) -> list[tuple[Any, ...]]:
+    firsts, lasts = name_pools(rng)
+    cities = list(STATES)
+    rows = []
+    for i in range(1, n + 1):
+        first, last = rng.choice(firsts), rng.choice(lasts)
+        city = rng.choice(cities)
+        address = {"line1": f"{rng.randrange(1, 400)}, {rng.choice(lasts)} Nagar", "city": city,
+                   "state": STATES[city], "pincode": f"{rng.randrange(110001, 855999)}", "country": "IN"}
+        prefs = {"email": True, "sms": rng.random() < 0.9, "whatsapp": rng.random() < 0.6}
+        email = re.sub(r"[^a-z0-9.]", "", f"{first}.{last}.{i}".lower()) + "@example.in"
+        rows.append((i, f"CUST-{i:06d}", first, last, email, f"+91{rng.choice('6789')}{rng.randrange(10**8, 10**9)}",
+                     today - timedelta(days=rng.randrange(21 * 365, 75 * 365)), json.dumps(address),
+                     rng.choice(("verified", "verified", "verified", "pending", "rejected")), json.dumps(prefs)))
+    return rows
+
+
+def policy_rows(n: int, customers: int, rng: random.Random, today: date) -> list[tuple[Any, ...]]:
+    kinds = list(PREMIUMS)
+    rows = []
+    for i in range(1, n + 1):
+        kind = rng.choice(kinds)
+        low, high = PREMIUMS[kind]
+        renewal = today + timedelta(days=rng.randint(-180, 180))
+        start = renewal - timedelta(days=rng.choice((30, 90, 180)) if kind == "travel" else 365)
+        roll = rng.random()
+        status = ("cancelled" if roll < 0.03 else "pending" if roll < 0.07 else
+                  ("lapsed" if roll < 0.15 else "expired" if roll < 0.20 else "active") if renewal < today
+                  else "active")
+        rows.append((i, f"POL-{start.year}-{i:07d}", rng.randint(1, customers), kind,
+                     Decimal(rng.randrange(low * 100, high * 100)).scaleb(-2),
+                     Decimal(rng.randrange(low * 20, high * 40)), start, renewal, status, renewal))
+    return rows
+
+
+async def create_and_load() -> None:
+    admin = await asyncpg.connect(SERVER_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {DB_NAME}")
+    finally:
+        await admin.close()
+    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, check=True,
+                   env={**os.environ, "DATABASE_URL": db_url(DB_NAME)}, capture_output=True)
+    rng, today = random.Random(20261128), date.today()
+    n_customers = max(1, POLICIES // 2)
+    started = time.perf_counter()
+    conn = await asyncpg.connect(db_url(DB_NAME))
+    try:
+        await conn.copy_records_to_table("customers", records=customer_rows(n_customers, rng, today), columns=[
+            "id", "customer_code", "first_name", "last_name", "email", "phone", "date_of_birth", "address",
+            "kyc_status", "communication_preferences"])
+        await conn.copy_records_to_table("policies", records=policy_rows(POLICIES, n_customers, rng, today), columns=[
+            "id", "policy_number", "customer_id", "policy_type", "premium_amount", "sum_assured", "start_date",
+            "end_date", "status", "renewal_date"])
+        for table, count in (("customers", n_customers), ("policies", POLICIES)):
+            await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {count})")
+        await conn.execute(f"SELECT setval('customer_code_seq', {n_customers}), setval('policy_number_seq', {POLICIES})")
+        await conn.execute("VACUUM (ANALYZE) customers")
+        await conn.execute("VACUUM (ANALYZE) policies")
+    finally:
+        await conn.close()
+    print(f"loaded {n_customers:,} customers and {POLICIES:,} policies in {time.perf_counter() - started:.1f} s")
+
+
+async def drop_database() -> None:
+    admin = await asyncpg.connect(SERVER_URL.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """One uvicorn process (one worker) serving a factory of _apps.py."""
+
+    def __init__(self, factory: str) -> None:
+        self.factory, self.port = factory, free_port()
+        self.log: TextIO = tempfile.TemporaryFile("w+")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(HERE)]),
+               "BENCH_DB_URL": db_url(DB_NAME), "BENCH_POOL_SIZE": str(POOL_SIZE)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", f"_apps:{factory}", "--factory", "--host", "127.0.0.1",
+             "--port", str(self.port), "--workers", "1", "--no-access-log", "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def wait_ready(self, path: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                if httpx.get(self.url(path), timeout=5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.log.seek(0)
+        raise RuntimeError(f"{self.factory} server did not become ready:\n{self.log.read()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def check_same_answer(ours_url: str, bare_url: str) -> None:
+    a, b = httpx.get(ours_url, timeout=10).json(), httpx.get(bare_url, timeout=10).json()
+    ids_a = [p["id"] for p in a["data"]["policies"]]
+    ids_b = [p["id"] for p in b["data"]["policies"]]
+    same_keys = a["data"]["policies"][0].keys() == b["data"]["policies"][0].keys()
+    if ids_a != ids_b or not same_keys or a["data"]["pagination"]["total"] != b["data"]["pagination"]["total"]:
+        print(f"WARNING: bare endpoint answers differently\n ours: {json.dumps(a)[:400]}\n bare: {json.dumps(b)[:400]}")
+    else:
+        print(f"sanity: both return the same {len(ids_a)} policies, total={a['data']['pagination']['total']}")
+
+
+def main() -> int:
+    servers: list[Server] = []
+    try:
+        asyncio.run(create_and_load())
+        ours, bare = Server("ours"), Server("bare")
+        servers += [ours, bare]
+        ours.wait_ready("/health/live")
+        bare.wait_ready("/bare/policies?limit=1")
+        targets = [("(a) ours page 1", ours.url("/api/policies?limit=20")),
+                   ("(b) bare page 1", bare.url("/bare/policies?limit=20")),
+                   ("(c) ours page 50", ours.url("/api/policies?limit=20&page=50"))]
+        check_same_answer(targets[0][1], targets[1][1])
+        tool = "wrk" if shutil.which("wrk") else "httpx (own process)"
+        print(f"load: {tool}, {CONNECTIONS} connections, warm-up {WARMUP:g} s, measure {SECONDS:g} s per target; "
+              f"DB pool size {POOL_SIZE}")
+        results = {}
+        for label, url in targets:
+            spy = None
+            if label.startswith("(a)") and os.environ.get("BENCH_PYSPY") and shutil.which("py-spy"):
+                spy = subprocess.Popen(["py-spy", "record", "-p", str(ours.proc.pid), "-d", str(int(WARMUP + SECONDS)),
+                                        "-o", "/tmp/bench_ours_page1.svg", "--nonblocking"],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            results[label] = measure(url, CONNECTIONS, WARMUP, SECONDS)
+            if spy is not None:
+                spy.wait(30)
+                print("py-spy flame graph: /tmp/bench_ours_page1.svg")
+        print(f"\n{'target':<18}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}   url")
+        for (label, url), r in zip(targets, results.values(), strict=True):
+            print(f"{label:<18}{r['rps']:>10.1f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}{r['errors']:>8}   {url}")
+            if r["errors"]:
+                print(f"    non-2xx by status: {r['statuses']}; first error body: {r['sample'][:300]}")
+        a, b, c = results.values()
+        print(f"\nratio ours/bare throughput: {a['rps'] / b['rps']:.2f} (goal >= 0.50)")
+        print(f"p99 ours: {a['p99_ms']:.0f} ms (goal < 100 ms)")
+        print(f"page50/page1 throughput: {c['rps'] / a['rps']:.2f} (goal >= 0.50)")
+        return 0
+    finally:
+        for server in servers:
+            server.stop()
+        asyncio.run(drop_database())
+        print(f"cleaned up: servers stopped, database {DB_NAME} dropped")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
