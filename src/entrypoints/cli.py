@@ -79,7 +79,7 @@ def worker(settings: Settings) -> None:
 
 def run_all() -> None:
     """Start API and worker; with no DATABASE_URL/REDIS_URL, start embedded servers under ./.data first."""
-    from contextlib import ExitStack
+    from contextlib import ExitStack, suppress
 
     with ExitStack() as stack:
         if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
@@ -98,10 +98,8 @@ def run_all() -> None:
         print(f"API docs: http://{settings.host}:{settings.port}/api/docs  (Ctrl-C stops everything)", flush=True)
         try:
             while all(p.poll() is None for p in procs):
-                try:
+                with suppress(subprocess.TimeoutExpired):
                     procs[0].wait(timeout=1)
-                except subprocess.TimeoutExpired:
-                    pass
         except KeyboardInterrupt:
             pass
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from dependency_injector import containers, providers
 
@@ -61,7 +62,7 @@ class SqlAdapters(containers.DeclarativeContainer):
 
 class MemoryAdapters(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
-    engine = providers.Object(None)
+    engine: providers.Object[None] = providers.Object(None)
     store = providers.Singleton(MemoryStore, core.clock)
     policies_uow = providers.Factory(InMemoryPoliciesUnitOfWork, store, core.router)
     policies_read_model = providers.Singleton(InMemoryPoliciesReadModel, store,
@@ -72,7 +73,8 @@ class ProviderAdapters(containers.DeclarativeContainer):
     """Outside-world adapters, each chosen per deployment by a Selector on the settings."""
 
     core = providers.DependenciesContainer()
-    arq_pool = providers.Dependency()  # overridden with providers.Object(pool) by open_resources
+    # overridden with providers.Object(pool) by open_resources
+    arq_pool: providers.Dependency[Any] = providers.Dependency()
     job_queue = providers.Selector(
         providers.Callable(_queue_backend, core.settings),
         arq=providers.Singleton(ArqJobQueue, arq_pool),

@@ -39,7 +39,8 @@ def _paginate(items: list[V], page: PageRequest, keys: dict[str, Callable[[V], A
               ident: Callable[[V], int]) -> Page[V]:
     ordered = sorted(items, key=ident, reverse=bool(page.sort and page.sort[-1].descending))
     for key in reversed(page.sort):
-        ordered.sort(key=lambda v, k=key: _sort_key(keys[k.field](v)), reverse=key.descending)
+        getter = keys[key.field]
+        ordered.sort(key=lambda v: _sort_key(getter(v)), reverse=key.descending)
     chunk = ordered[page.offset:page.offset + page.limit]
     return Page(items=chunk, page=page.page, limit=page.limit, total=len(ordered))
 

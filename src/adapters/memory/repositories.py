@@ -32,7 +32,7 @@ class _Repository(Generic[T]):
 
     def __init__(self, store: MemoryStore, table: Callable[[], dict[int, T]], sequence: str) -> None:
         self._store = store
-        self._table = table
+        self._table: Callable[[], dict[int, T]] = table
         self._sequence = sequence
         self.staged: dict[int, T] = {}
 

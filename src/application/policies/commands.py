@@ -34,12 +34,12 @@ class CustomerChanges(msgspec.Struct, frozen=True, kw_only=True, rename="camel",
 
     first_name: str | UnsetType = UNSET
     last_name: str | UnsetType = UNSET
-    email: str | None | UnsetType = UNSET
-    phone: str | None | UnsetType = UNSET
-    date_of_birth: date | None | UnsetType = UNSET
-    address: dict[str, Any] | None | UnsetType = UNSET
+    email: str | UnsetType | None = UNSET
+    phone: str | UnsetType | None = UNSET
+    date_of_birth: date | UnsetType | None = UNSET
+    address: dict[str, Any] | UnsetType | None = UNSET
     kyc_status: str | UnsetType = UNSET
-    communication_preferences: dict[str, Any] | None | UnsetType = UNSET
+    communication_preferences: dict[str, Any] | UnsetType | None = UNSET
 
 
 class NewPolicy(msgspec.Struct, frozen=True, kw_only=True, rename="camel", forbid_unknown_fields=True):
@@ -67,9 +67,9 @@ class PolicyChanges(msgspec.Struct, frozen=True, kw_only=True, rename="camel", f
     renewal_date: date | UnsetType = UNSET
     grace_period_days: int | UnsetType = UNSET
     status: str | UnsetType = UNSET
-    sum_assured: Decimal | None | UnsetType = UNSET
-    agent_id: str | int | None | UnsetType = UNSET
-    branch_id: str | int | None | UnsetType = UNSET
+    sum_assured: Decimal | UnsetType | None = UNSET
+    agent_id: str | int | UnsetType | None = UNSET
+    branch_id: str | int | UnsetType | None = UNSET
 
 
 def set_fields(changes: msgspec.Struct) -> dict[str, Any]:

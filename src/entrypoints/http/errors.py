@@ -9,6 +9,7 @@ import structlog
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
 
 from domain.shared.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from entrypoints.http.request_id import current_request_id
@@ -63,7 +64,7 @@ def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     code = _CODES.get(status, "error")
     cause = exc.__cause__
-    if status == 400 and (isinstance(cause, msgspec.DecodeError) and not isinstance(cause, msgspec.ValidationError)
+    if status == 400 and ((isinstance(cause, msgspec.DecodeError) and not isinstance(cause, msgspec.ValidationError))
                           or "malformed" in str(exc.detail).lower() or "truncated" in str(exc.detail).lower()):
         code = "malformed_json"
     response = _body(status, code, str(exc.detail))
@@ -77,7 +78,7 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any
     return _body(HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "An unexpected error occurred")
 
 
-exception_handlers: dict[type[Exception], Any] = {
+exception_handlers: ExceptionHandlersMap = {
     DomainError: _domain,
     ValidationException: _validation,
     HTTPException: _http,

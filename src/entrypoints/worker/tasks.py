@@ -26,7 +26,7 @@ class JobContext(TypedDict, total=False):
     job_try: int
 
 
-def _task(fn: Callable[..., Awaitable[R]]) -> Callable[..., Awaitable[R]]:
+def _task(fn: Callable[..., Awaitable[R]]) -> Any:
     """Bind job id and try to the logs; turn a lost database connection into a deferred retry."""
 
     async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> R:

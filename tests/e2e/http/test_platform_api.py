@@ -61,7 +61,7 @@ async def test_metrics_are_exposed_for_prometheus(client: httpx.AsyncClient) -> 
 async def test_openapi_lists_every_endpoint_with_schemas(client: httpx.AsyncClient) -> None:
     document = (await client.get("/api/schema/openapi.json")).json()
     operations = {(path, method) for path, item in document["paths"].items() for method in item}
-    assert EXPECTED_OPERATIONS <= operations
+    assert operations >= EXPECTED_OPERATIONS
     for path, method in EXPECTED_OPERATIONS:
         responses = document["paths"][path][method]["responses"]
         success = next(r for code, r in responses.items() if code.startswith("2"))

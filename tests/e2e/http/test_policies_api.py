@@ -68,7 +68,8 @@ async def test_unknown_or_malformed_ids_are_404_and_duplicates_409(client: Clien
     customer = await make_customer(client, customerCode="VIP-7")
     duplicate = await client.post("/api/customers", json={"firstName": "B", "lastName": "C", "customerCode": "vip-7"})
     assert duplicate.status_code == 409
-    assert duplicate.json()["error"]["details"] == [{"field": "customerCode", "message": "customerCode is already taken"}]
+    taken = {"field": "customerCode", "message": "customerCode is already taken"}
+    assert duplicate.json()["error"]["details"] == [taken]
     await make_policy(client, customer["id"], policyNumber="P-1")
     again = await client.post("/api/policies", json={"customerId": customer["id"], "policyType": "motor",
                                                      "premiumAmount": 1, "startDate": "2025-01-01",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.listing import TotalCounter, order_by, prefix_tsquery
@@ -53,12 +54,12 @@ class SqlAlchemyPoliciesReadModel:
         self._currency = currency
         self._counter = counter or TotalCounter(engine)
 
-    async def _rows(self, stmt: Select[Any]) -> list[Row[Any]]:
+    async def _rows(self, stmt: Select[Any]) -> list[Sequence[Any]]:
         async with self._engine.connect() as conn:
             return list((await conn.execute(stmt)).all())
 
     async def _page(self, base: Select[Any], page: PageRequest, sort: dict[str, ColumnElement[Any]],
-                    tiebreak: ColumnElement[Any], key: tuple[object, ...]) -> tuple[list[Row[Any]], int, bool]:
+                    tiebreak: ColumnElement[Any], key: tuple[object, ...]) -> tuple[list[Sequence[Any]], int, bool]:
         stmt = base.order_by(*order_by(page, sort, tiebreak)).limit(page.limit).offset(page.offset)
         rows = await self._rows(stmt)
         if page.page == 1 and len(rows) < page.limit:
@@ -67,7 +68,7 @@ class SqlAlchemyPoliciesReadModel:
         return rows, total, estimate
 
     # customers
-    def _customer(self, r: Row[Any]) -> CustomerView:
+    def _customer(self, r: Sequence[Any]) -> CustomerView:
         return CustomerView(
             id=CustomerId(r[0]), customer_code=r[1], first_name=r[2], last_name=r[3], full_name=f"{r[2]} {r[3]}",
             email=r[4], phone=r[5], date_of_birth=r[6], address=r[7], kyc_status=r[8],
@@ -89,7 +90,7 @@ class SqlAlchemyPoliciesReadModel:
         return self._customer(rows[0]) if rows else None
 
     # policies
-    def _policy(self, r: Row[Any]) -> PolicyView:
+    def _policy(self, r: Sequence[Any]) -> PolicyView:
         return PolicyView(
             id=PolicyId(r[0]), policy_number=r[1], customer_id=CustomerId(r[2]), customer_name=f"{r[3]} {r[4]}",
             policy_type=r[5], premium_amount=r[6], currency=self._currency, sum_assured=r[7], start_date=r[8],
@@ -123,7 +124,7 @@ class SqlAlchemyPoliciesReadModel:
         return self._policy(rows[0]) if rows else None
 
     # cases
-    def _case(self, r: Row[Any]) -> CaseView:
+    def _case(self, r: Sequence[Any]) -> CaseView:
         return CaseView(
             id=CaseId(r[0]), case_number=r[1], policy_id=PolicyId(r[2]), policy_number=r[3],
             customer_id=CustomerId(r[4]), customer_name=f"{r[5]} {r[6]}", status=r[7], priority=r[8],

@@ -161,5 +161,7 @@ class SqlAlchemyNumberSequence:
         self._session = session
 
     async def next_value(self, name: str) -> int:
-        value = await self._session.scalar(select(SEQUENCES[name].next_value()))
-        return int(value)
+        value: int | None = await self._session.scalar(select(SEQUENCES[name].next_value()))
+        if value is None:
+            raise RuntimeError(f"sequence {name} returned nothing")
+        return value

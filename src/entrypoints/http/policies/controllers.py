@@ -76,14 +76,16 @@ class PolicyController(Controller):
 
     @get("/", description=f"Sort whitelist: {', '.join(POLICY_SORT)}; default `renewalDate`.")
     async def list_policies(self, policies: PolicyService, page: Page = 1, limit: Limit = 20, sort: Sort = None,
-                            status: Csv = None, policy_type: PolicyTypeQ = None, branch: Csv = None, customer: Csv = None,
+                            status: Csv = None, policy_type: PolicyTypeQ = None, branch: Csv = None,
+                            customer: Csv = None,
                             renewal_from: FromQ = None, renewal_to: ToQ = None,
                             q: str | None = None) -> Envelope[PolicyList]:
         """List policies; `q` searches policy numbers and customer names."""
         request = page_request(page, limit, sort, POLICY_SORT, "renewalDate")
         filters = PolicyFilters(
             status=enum_values(status, PolicyStatus, "status"), policy_type=text_values(policy_type),
-            branch_id=id_values(branch, "branch", "branch"), customer_id=id_values(customer, "customer", "customer"),
+            branch_id=id_values(branch, "branch", "branch"),
+            customer_id=id_values(customer, "customer", "customer"),
             renewal_from=renewal_from, renewal_to=renewal_to, q=q)
         result = await policies.list(filters, request)
         return ok(PolicyList(policies=result.items, pagination=pagination_of(result)))
