@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from application.shared.pagination import PageRequest
 
@@ -38,27 +38,27 @@ class TotalCounter:
     and `is_estimate` tells the client when the figure may be a few seconds old.
     """
 
-    def __init__(self, engine: AsyncEngine, *, cap: int = 1000, ttl: float = 10.0) -> None:
-        self._engine = engine
+    def __init__(self, *, cap: int = 1000, ttl: float = 10.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._monotonic = monotonic
         self._cap = cap
         self._ttl = ttl
         self._cache: dict[str, tuple[float, int]] = {}
 
-    async def count(self, filtered: Select[Any], key_parts: Sequence[object]) -> tuple[int, bool]:
+    async def count(self, conn: AsyncConnection, filtered: Select[Any],
+                    key_parts: Sequence[object]) -> tuple[int, bool]:
         key = repr(key_parts)
-        now = time.monotonic()
+        now = self._monotonic()
         cached = self._cache.get(key)
         if cached and now - cached[0] < self._ttl:
             return cached[1], True
         capped = select(func.count()).select_from(
             filtered.with_only_columns(literal(1)).order_by(None).limit(self._cap + 1).subquery())
-        async with self._engine.connect() as conn:
-            total = int(await conn.scalar(capped) or 0)
-            if total <= self._cap:
-                return total, False
-            exact = select(func.count()).select_from(
-                filtered.with_only_columns(literal(1)).order_by(None).subquery())
-            total = int(await conn.scalar(exact) or 0)
+        total = int(await conn.scalar(capped) or 0)
+        if total <= self._cap:
+            return total, False
+        exact = select(func.count()).select_from(filtered.with_only_columns(literal(1)).order_by(None).subquery())
+        total = int(await conn.scalar(exact) or 0)
         if len(self._cache) > 1024:
             self._cache.clear()
         self._cache[key] = (now, total)

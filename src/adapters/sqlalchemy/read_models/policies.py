@@ -52,7 +52,7 @@ class SqlAlchemyPoliciesReadModel:
     def __init__(self, engine: AsyncEngine, *, currency: str, counter: TotalCounter | None = None) -> None:
         self._engine = engine
         self._currency = currency
-        self._counter = counter or TotalCounter(engine)
+        self._counter = counter or TotalCounter()
 
     async def _rows(self, stmt: Select[Any]) -> list[Sequence[Any]]:
         async with self._engine.connect() as conn:
@@ -60,11 +60,13 @@ class SqlAlchemyPoliciesReadModel:
 
     async def _page(self, base: Select[Any], page: PageRequest, sort: dict[str, ColumnElement[Any]],
                     tiebreak: ColumnElement[Any], key: tuple[object, ...]) -> tuple[list[Sequence[Any]], int, bool]:
+        """One connection for the page and, when it cannot be derived from the page, its total."""
         stmt = base.order_by(*order_by(page, sort, tiebreak)).limit(page.limit).offset(page.offset)
-        rows = await self._rows(stmt)
-        if page.page == 1 and len(rows) < page.limit:
-            return rows, len(rows), False
-        total, estimate = await self._counter.count(base, key)
+        async with self._engine.connect() as conn:
+            rows: list[Sequence[Any]] = list((await conn.execute(stmt)).all())
+            if page.page == 1 and len(rows) < page.limit:
+                return rows, len(rows), False
+            total, estimate = await self._counter.count(conn, base, key)
         return rows, total, estimate
 
     # customers
