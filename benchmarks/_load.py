@@ -74,7 +74,8 @@ def _wrk(url: str, conns: int, warmup: float, seconds: float) -> dict[str, Any]:
         parts = line.split(" ")
         if parts[0] == "BENCH":
             result["requests"], result["seconds"] = int(parts[1]), int(parts[2]) / 1e6
-            result["p50_ms"], result["p99_ms"], result["socket_errors"] = float(parts[3]), float(parts[4]), int(parts[5])
+            result["p50_ms"], result["p99_ms"] = float(parts[3]), float(parts[4])
+            result["socket_errors"] = int(parts[5])
         elif parts[0] == "STATUS":
             statuses[int(parts[1])] += int(parts[2])
         elif parts[0] == "SAMPLE" and not result["sample"]:

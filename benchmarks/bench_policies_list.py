@@ -100,15 +100,24 @@ def policy_rows(n: int, customers: int, rng: random.Random, today: date) -> list
     return rows
 
 
-async def create_and_load() -> None:
+async def admin_sql(*statements: str) -> None:
     admin = await asyncpg.connect(SERVER_URL.replace("postgresql+asyncpg://", "postgresql://"))
     try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {DB_NAME}")
+        for sql in statements:
+            await admin.execute(sql)
     finally:
         await admin.close()
-    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, check=True,
-                   env={**os.environ, "DATABASE_URL": db_url(DB_NAME)}, capture_output=True)
+
+
+def create_database() -> None:
+    asyncio.run(admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)", f"CREATE DATABASE {DB_NAME}"))
+    done = subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, text=True,
+                          env={**os.environ, "DATABASE_URL": db_url(DB_NAME)}, capture_output=True)
+    if done.returncode:
+        raise RuntimeError(f"alembic upgrade head failed:\n{done.stderr[-3000:]}")
+
+
+async def load_data() -> None:
     rng, today = random.Random(20261128), date.today()
     n_customers = max(1, POLICIES // 2)
     started = time.perf_counter()
@@ -122,20 +131,13 @@ async def create_and_load() -> None:
             "end_date", "status", "renewal_date"])
         for table, count in (("customers", n_customers), ("policies", POLICIES)):
             await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {count})")
-        await conn.execute(f"SELECT setval('customer_code_seq', {n_customers}), setval('policy_number_seq', {POLICIES})")
+        await conn.execute(f"SELECT setval('customer_code_seq', {n_customers}), "
+                           f"setval('policy_number_seq', {POLICIES})")
         await conn.execute("VACUUM (ANALYZE) customers")
         await conn.execute("VACUUM (ANALYZE) policies")
     finally:
         await conn.close()
     print(f"loaded {n_customers:,} customers and {POLICIES:,} policies in {time.perf_counter() - started:.1f} s")
-
-
-async def drop_database() -> None:
-    admin = await asyncpg.connect(SERVER_URL.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    finally:
-        await admin.close()
 
 
 def free_port() -> int:
@@ -149,7 +151,7 @@ class Server:
 
     def __init__(self, factory: str) -> None:
         self.factory, self.port = factory, free_port()
-        self.log: TextIO = tempfile.TemporaryFile("w+")
+        self.log: TextIO = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in stop())
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(HERE)]),
                "BENCH_DB_URL": db_url(DB_NAME), "BENCH_POOL_SIZE": str(POOL_SIZE)}
         self.proc = subprocess.Popen(
@@ -197,9 +199,11 @@ def check_same_answer(ours_url: str, bare_url: str) -> None:
 
 
 def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up on kill as on Ctrl-C
     servers: list[Server] = []
     try:
-        asyncio.run(create_and_load())
+        create_database()
+        asyncio.run(load_data())
         ours, bare = Server("ours"), Server("bare")
         servers += [ours, bare]
         ours.wait_ready("/health/live")
@@ -209,13 +213,15 @@ def main() -> int:
                    ("(c) ours page 50", ours.url("/api/policies?limit=20&page=50"))]
         check_same_answer(targets[0][1], targets[1][1])
         tool = "wrk" if shutil.which("wrk") else "httpx (own process)"
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
         print(f"load: {tool}, {CONNECTIONS} connections, warm-up {WARMUP:g} s, measure {SECONDS:g} s per target; "
-              f"DB pool size {POOL_SIZE}")
+              f"DB pool size {POOL_SIZE}; {os.cpu_count()} CPUs; commit {commit.stdout.strip() or '?'}")
         results = {}
         for label, url in targets:
             spy = None
-            if label.startswith("(a)") and os.environ.get("BENCH_PYSPY") and shutil.which("py-spy"):
-                spy = subprocess.Popen(["py-spy", "record", "-p", str(ours.proc.pid), "-d", str(int(WARMUP + SECONDS)),
+            pyspy = shutil.which("py-spy", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+            if label.startswith("(a)") and os.environ.get("BENCH_PYSPY") and pyspy:
+                spy = subprocess.Popen([pyspy, "record", "-p", str(ours.proc.pid), "-d", str(int(WARMUP + SECONDS)),
                                         "-o", "/tmp/bench_ours_page1.svg", "--nonblocking"],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             results[label] = measure(url, CONNECTIONS, WARMUP, SECONDS)
@@ -235,7 +241,7 @@ def main() -> int:
     finally:
         for server in servers:
             server.stop()
-        asyncio.run(drop_database())
+        asyncio.run(admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
         print(f"cleaned up: servers stopped, database {DB_NAME} dropped")
 
 
