@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from adapters.sqlalchemy.listing import TotalCounter
 from adapters.sqlalchemy.read_models.policies import SqlAlchemyPoliciesReadModel
 from application.policies.ports import PolicyFilters
@@ -24,15 +26,42 @@ async def test_large_totals_are_counted_once_per_ttl_and_flagged(sql_container: 
     for _ in range(4):
         await issue(new_policy(customer.id))
     time = FakeTime()
-    read = SqlAlchemyPoliciesReadModel(sql_container.adapters.engine(), currency="INR",
-                                       counter=TotalCounter(cap=2, ttl=10, monotonic=time))
+    engine = sql_container.adapters.engine()
+    read = SqlAlchemyPoliciesReadModel(engine, currency="INR",
+                                       counter=TotalCounter(engine, cap=2, ttl=10, monotonic=time))
     first = await read.list_policies(PolicyFilters(), PageRequest(limit=1))
     assert (first.total, first.total_is_estimate) == (4, False)
     await issue(new_policy(customer.id))
     reused = await read.list_policies(PolicyFilters(), PageRequest(limit=1, page=3))
     assert (reused.total, reused.total_is_estimate) == (4, True)
     time.now += 11
-    fresh = await read.list_policies(PolicyFilters(), PageRequest(limit=1))
-    assert (fresh.total, fresh.total_is_estimate) == (5, False)
+    stale = await read.list_policies(PolicyFilters(), PageRequest(limit=1))
+    assert (stale.total, stale.total_is_estimate) == (4, True)  # served at once; one refresh started
+    for _ in range(100):
+        await asyncio.sleep(0.01)
+        refreshed = await read.list_policies(PolicyFilters(), PageRequest(limit=1))
+        if refreshed.total == 5:
+            break
+    assert (refreshed.total, refreshed.total_is_estimate) == (5, True)
     small = await read.list_policies(PolicyFilters(policy_type=("health",)), PageRequest(limit=1))
     assert (small.total, small.total_is_estimate) == (0, False)
+
+
+async def test_concurrent_first_requests_share_one_exact_count(sql_container: AppContainer) -> None:
+    customer = await sql_container.application.customers().register(new_customer())
+    for _ in range(4):
+        await sql_container.application.policies().issue(new_policy(customer.id))
+    engine = sql_container.adapters.engine()
+    counter = TotalCounter(engine, cap=2, ttl=10)
+    calls = 0
+    original = counter._exact
+
+    async def counted(*args: object) -> int:
+        nonlocal calls
+        calls += 1
+        return await original(*args)  # type: ignore[arg-type]
+
+    counter._exact = counted  # type: ignore[method-assign]
+    read = SqlAlchemyPoliciesReadModel(engine, currency="INR", counter=counter)
+    pages = await asyncio.gather(*(read.list_policies(PolicyFilters(), PageRequest(limit=1)) for _ in range(8)))
+    assert {page.total for page in pages} == {4} and calls == 1

@@ -17,7 +17,7 @@ def to_async_url(url: str) -> str:
 
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10, echo: bool = False) -> AsyncEngine:
     return create_async_engine(to_async_url(url), pool_size=pool_size, max_overflow=max_overflow,
-                               pool_pre_ping=True, echo=echo)
+                               pool_pre_ping=False, pool_recycle=1800, echo=echo)
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -1,65 +1,92 @@
-"""Shared list machinery: sorting by whitelisted columns, prefix full-text and cheap totals."""
+"""Shared list machinery: prebuilt statements per filter shape, prefix full-text, cheap totals."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from application.shared.pagination import PageRequest
+from application.shared.pagination import PageRequest, SortKey
 
-__all__ = ["TotalCounter", "order_by", "prefix_tsquery"]
+__all__ = ["LIMIT", "OFFSET", "TotalCounter", "order_by", "prefix_tsquery", "tsquery_param"]
 
 _TOKEN = re.compile(r"[0-9A-Za-z\u00c0-\uffff]+")
+LIMIT: BindParameter[int] = bindparam("page_limit")
+OFFSET: BindParameter[int] = bindparam("page_offset")
 
 
-def prefix_tsquery(q: str) -> ColumnElement[Any] | None:
-    """Every word of `q` as a prefix match, ANDed; None when `q` has no searchable word."""
-    tokens = [t.lower() for t in _TOKEN.findall(q)][:8]
-    if not tokens:
-        return None
-    return func.to_tsquery("simple", " & ".join(f"{t}:*" for t in tokens))
+def tsquery_param(q: str | None) -> str | None:
+    """`asha rao` -> `asha:* & rao:*` (every word a prefix, ANDed); None when nothing is searchable."""
+    tokens = [t.lower() for t in _TOKEN.findall(q or "")][:8]
+    return " & ".join(f"{t}:*" for t in tokens) or None
 
 
-def order_by(page: PageRequest, columns: Mapping[str, ColumnElement[Any]],
+def prefix_tsquery() -> ColumnElement[Any]:
+    return func.to_tsquery("simple", bindparam("tsq"))
+
+
+def order_by(sort: Sequence[SortKey], columns: Mapping[str, ColumnElement[Any]],
              tiebreak: ColumnElement[Any]) -> list[ColumnElement[Any]]:
-    clauses = [columns[k.field].desc() if k.descending else columns[k.field].asc() for k in page.sort]
-    return [*clauses, tiebreak.desc() if page.sort and page.sort[-1].descending else tiebreak.asc()]
+    clauses = [columns[k.field].desc() if k.descending else columns[k.field].asc() for k in sort]
+    return [*clauses, tiebreak.desc() if sort and sort[-1].descending else tiebreak.asc()]
+
+
+def page_params(page: PageRequest) -> dict[str, int]:
+    return {"page_limit": page.limit, "page_offset": page.offset}
 
 
 class TotalCounter:
-    """Counts exactly up to `cap`; above it, an exact count is reused for `ttl` seconds.
+    """Totals that never count a large table on every request.
 
-    A large table is then never fully counted on every request, small results are always exact,
-    and `is_estimate` tells the client when the figure may be a few seconds old.
+    Up to `cap` rows the count is exact and cheap (a LIMITed count). Above it one exact count per
+    filter runs at a time (on its own connection) and is reused for `ttl` seconds; after that the
+    stale figure is served while a single refresh runs. Reused figures are flagged as estimates.
     """
 
-    def __init__(self, *, cap: int = 1000, ttl: float = 10.0,
+    def __init__(self, engine: AsyncEngine, *, cap: int = 1000, ttl: float = 10.0,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._monotonic = monotonic
+        self._engine = engine
         self._cap = cap
         self._ttl = ttl
+        self._monotonic = monotonic
         self._cache: dict[str, tuple[float, int]] = {}
+        self._running: dict[str, asyncio.Task[int]] = {}
 
-    async def count(self, conn: AsyncConnection, filtered: Select[Any],
-                    key_parts: Sequence[object]) -> tuple[int, bool]:
-        key = repr(key_parts)
-        now = self._monotonic()
+    async def count(self, conn: AsyncConnection, filtered: Select[Any], params: dict[str, Any],
+                    key: str) -> tuple[int, bool]:
         cached = self._cache.get(key)
-        if cached and now - cached[0] < self._ttl:
+        if cached is not None:
+            if self._monotonic() - cached[0] >= self._ttl:
+                self._refresh(key, filtered, params)
             return cached[1], True
-        capped = select(func.count()).select_from(
-            filtered.with_only_columns(literal(1)).order_by(None).limit(self._cap + 1).subquery())
-        total = int(await conn.scalar(capped) or 0)
+        rows = filtered.with_only_columns(literal(1), maintain_column_froms=True).order_by(None)
+        capped = select(func.count()).select_from(rows.limit(self._cap + 1).subquery())
+        total = int(await conn.scalar(capped, params) or 0)
         if total <= self._cap:
             return total, False
-        exact = select(func.count()).select_from(filtered.with_only_columns(literal(1)).order_by(None).subquery())
-        total = int(await conn.scalar(exact) or 0)
-        if len(self._cache) > 1024:
-            self._cache.clear()
-        self._cache[key] = (now, total)
-        return total, False
+        return await asyncio.shield(self._refresh(key, filtered, params)), False
+
+    def _refresh(self, key: str, filtered: Select[Any], params: dict[str, Any]) -> asyncio.Task[int]:
+        task = self._running.get(key)
+        if task is None:
+            task = asyncio.create_task(self._exact(key, filtered, params))
+            self._running[key] = task
+        return task
+
+    async def _exact(self, key: str, filtered: Select[Any], params: dict[str, Any]) -> int:
+        try:
+            exact = select(func.count()).select_from(
+                filtered.with_only_columns(literal(1), maintain_column_froms=True).order_by(None).subquery())
+            async with self._engine.connect() as conn:
+                total = int(await conn.scalar(exact, params) or 0)
+            if len(self._cache) > 1024:
+                self._cache.clear()
+            self._cache[key] = (self._monotonic(), total)
+            return total
+        finally:
+            self._running.pop(key, None)

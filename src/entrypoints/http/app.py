@@ -27,6 +27,7 @@ from entrypoints.http.policies.controllers import (
 from entrypoints.http.request_id import RequestIdMiddleware
 from entrypoints.logging import configure_logging
 from entrypoints.resources import open_resources
+from entrypoints.runtime import freeze_startup_objects
 
 __all__ = ["create_app"]
 
@@ -54,6 +55,7 @@ def create_app(container: AppContainer) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_resources(container) as resources:
             app.state.resources = resources
+            freeze_startup_objects()
             yield
 
     prometheus = PrometheusConfig(app_name="renewals", prefix="renewals", group_path=True,

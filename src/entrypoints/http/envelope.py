@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 import msgspec
@@ -11,6 +10,7 @@ from litestar import Response
 from litestar.serialization import default_serializer
 
 from application.shared.pagination import Page
+from domain.shared.ids import EntityId
 
 __all__ = ["Envelope", "JsonResponse", "Pagination", "ok", "pagination_of"]
 
@@ -48,7 +48,10 @@ def _encoder(enc_hook: Callable[[Any], Any]) -> msgspec.json.Encoder:
     key = id(enc_hook)
     encoder = _encoders.get(key)
     if encoder is None:
-        encoder = _encoders[key] = msgspec.json.Encoder(enc_hook=enc_hook, decimal_format="number")
+        def hook(value: Any) -> Any:
+            # ids are most of what needs a hook: skip Litestar's walk over every type encoder for them
+            return value.public() if isinstance(value, EntityId) else enc_hook(value)
+        encoder = _encoders[key] = msgspec.json.Encoder(enc_hook=hook, decimal_format="number")
     return encoder
 
 
@@ -61,5 +64,3 @@ class JsonResponse(Response[Any]):
             return super().render(content, media_type, enc_hook)
         return _encoder(enc_hook).encode(content)
 
-
-_ = Decimal  # money fields are Decimal end to end

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import msgspec
@@ -25,10 +26,12 @@ _CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_f
 
 def _body(status: int, code: str, message: str, details: list[dict[str, str]] | None = None,
           **extra: Any) -> Response[Any]:
-    error: dict[str, Any] = {"code": code, "message": message, "details": details or [],
-                             "requestId": current_request_id()}
+    # unmatched routes never reach the middleware: give their answer an id of its own
+    request_id = current_request_id() or uuid.uuid4().hex
+    error: dict[str, Any] = {"code": code, "message": message, "details": details or [], "requestId": request_id}
     error.update(extra)
-    return Response({"success": False, "error": error}, status_code=status, media_type=MediaType.JSON)
+    return Response({"success": False, "error": error}, status_code=status, media_type=MediaType.JSON,
+                    headers={"X-Request-ID": request_id})
 
 
 def _domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:

@@ -12,6 +12,7 @@ from application.policies.job_names import OPEN_DUE_RENEWAL_CASES, OPEN_RENEWAL_
 from entrypoints.container import build_container
 from entrypoints.logging import configure_logging
 from entrypoints.resources import open_resources
+from entrypoints.runtime import freeze_startup_objects
 from entrypoints.settings import Settings
 from entrypoints.worker.tasks import open_due_renewal_cases, open_renewal_case_for_policy, relay_outbox
 
@@ -32,6 +33,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         await stack.enter_async_context(open_resources(container))
         ctx["app"] = container.application
         ctx["stack"] = stack
+        freeze_startup_objects()
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         stack: AsyncExitStack | None = ctx.get("stack")

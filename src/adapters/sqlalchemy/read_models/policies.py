@@ -1,23 +1,39 @@
-"""Column-level list and detail queries of the policies context, straight into msgspec views."""
+"""Column-level list and detail queries of the policies context, straight into msgspec views.
+
+Statements are built once per filter shape and sort (values travel as bound parameters), so a
+request pays neither query construction nor SQLAlchemy's cache-key work.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.sqlalchemy.listing import TotalCounter, order_by, prefix_tsquery
+from adapters.sqlalchemy.listing import (
+    LIMIT,
+    OFFSET,
+    TotalCounter,
+    order_by,
+    page_params,
+    prefix_tsquery,
+    tsquery_param,
+)
 from adapters.sqlalchemy.tables.policies import customers as c
 from adapters.sqlalchemy.tables.policies import policies as p
 from adapters.sqlalchemy.tables.policies import renewal_cases as rc
 from application.policies.ports import CaseFilters, CustomerFilters, PolicyFilters
 from application.policies.views import CaseView, CustomerView, PolicyView
-from application.shared.pagination import Page, PageRequest
+from application.shared.pagination import Page, PageRequest, SortKey
 from domain.shared.ids import BatchId, BranchId, CaseId, CustomerId, PolicyId, UserId
 
 __all__ = ["SqlAlchemyPoliciesReadModel"]
+
+Row = Sequence[Any]
+Conditions = dict[str, Callable[[], ColumnElement[bool]]]
 
 _CUSTOMER_COLS = (c.c.id, c.c.customer_code, c.c.first_name, c.c.last_name, c.c.email, c.c.phone,
                   c.c.date_of_birth, c.c.address, c.c.kyc_status, c.c.communication_preferences,
@@ -44,46 +60,140 @@ CASE_SORT: dict[str, ColumnElement[Any]] = {
     "priority": rc.c.priority, "status": rc.c.status, "caseNumber": rc.c.case_number}
 
 
+def _any_of(column: ColumnElement[Any], name: str) -> Callable[[], ColumnElement[bool]]:
+    return lambda: column.in_(bindparam(name, expanding=True))
+
+
+_CUSTOMER_WHERE: Conditions = {
+    "kyc_status": _any_of(c.c.kyc_status, "kyc_status"),
+    "q": lambda: c.c.search_vector.op("@@")(prefix_tsquery()),
+}
+_POLICY_WHERE: Conditions = {
+    "status": _any_of(p.c.status, "status"),
+    "policy_type": _any_of(p.c.policy_type, "policy_type"),
+    "branch_id": _any_of(p.c.branch_id, "branch_id"),
+    "customer_id": _any_of(p.c.customer_id, "customer_id"),
+    "renewal_from": lambda: p.c.renewal_date >= bindparam("renewal_from"),
+    "renewal_to": lambda: p.c.renewal_date <= bindparam("renewal_to"),
+    "q": lambda: or_(p.c.search_vector.op("@@")(prefix_tsquery()), c.c.search_vector.op("@@")(prefix_tsquery())),
+}
+_CASE_WHERE: Conditions = {
+    "status": _any_of(rc.c.status, "status"),
+    "priority": _any_of(rc.c.priority, "priority"),
+    "assigned_to": _any_of(rc.c.assigned_to, "assigned_to"),
+    "batch_id": _any_of(rc.c.batch_id, "batch_id"),
+    "renewal_from": lambda: p.c.renewal_date >= bindparam("renewal_from"),
+    "renewal_to": lambda: p.c.renewal_date <= bindparam("renewal_to"),
+    "q": lambda: or_(p.c.search_vector.op("@@")(prefix_tsquery()), c.c.search_vector.op("@@")(prefix_tsquery()),
+                     rc.c.case_number.like(bindparam("case_prefix"))),
+}
+
+
+def _params(filters: CustomerFilters | PolicyFilters | CaseFilters) -> dict[str, Any]:
+    """The bound values of the filters that are present; `q` becomes a prefix tsquery."""
+    values: dict[str, Any] = {}
+    for name in filters.__struct_fields__:
+        value = getattr(filters, name)
+        if name == "q":
+            tsq = tsquery_param(value)
+            if tsq:
+                prefix = (value or "").strip().upper()
+                for special in ("\\", "%", "_"):  # LIKE's escape character is a backslash
+                    prefix = prefix.replace(special, "\\" + special)
+                values.update(q=True, tsq=tsq, case_prefix=prefix + "%")
+        elif value not in (None, ()):
+            values[name] = list(value) if isinstance(value, tuple) else value
+    return values
+
+
+def _shape(params: dict[str, Any], where: Conditions) -> tuple[str, ...]:
+    return tuple(name for name in where if name in params)
+
+
+@lru_cache(maxsize=256)
+def _customers_base(shape: tuple[str, ...]) -> Select[Any]:
+    return select(*_CUSTOMER_COLS).where(and_(True, *(_CUSTOMER_WHERE[n]() for n in shape)))
+
+
+@lru_cache(maxsize=256)
+def _customers_page(shape: tuple[str, ...], sort: tuple[SortKey, ...]) -> Select[Any]:
+    return _customers_base(shape).order_by(*order_by(sort, CUSTOMER_SORT, c.c.id)).limit(LIMIT).offset(OFFSET)
+
+
+@lru_cache(maxsize=256)
+def _policies_base(shape: tuple[str, ...]) -> Select[Any]:
+    return select(*_POLICY_COLS).select_from(p.join(c, c.c.id == p.c.customer_id)).where(
+        and_(True, *(_POLICY_WHERE[n]() for n in shape)))
+
+
+@lru_cache(maxsize=256)
+def _policies_page(shape: tuple[str, ...], sort: tuple[SortKey, ...]) -> Select[Any]:
+    order = order_by(sort, POLICY_SORT, p.c.id)
+    if "q" in shape:  # the search reads customers too: page over the join
+        return _policies_base(shape).order_by(*order).limit(LIMIT).offset(OFFSET)
+    # every filter and sort column is on policies: pick the page's ids from the index, then join
+    ids = (select(p.c.id).where(and_(True, *(_POLICY_WHERE[n]() for n in shape)))
+           .order_by(*order).limit(LIMIT).offset(OFFSET).subquery("page_ids"))
+    return (select(*_POLICY_COLS).select_from(ids.join(p, p.c.id == ids.c.id).join(c, c.c.id == p.c.customer_id))
+            .order_by(*order))
+
+
+@lru_cache(maxsize=256)
+def _policies_count_base(shape: tuple[str, ...]) -> Select[Any]:
+    if "q" in shape:
+        return _policies_base(shape)
+    return select(p.c.id).where(and_(True, *(_POLICY_WHERE[n]() for n in shape)))  # customer_id is NOT NULL
+
+
+@lru_cache(maxsize=256)
+def _cases_base(shape: tuple[str, ...]) -> Select[Any]:
+    return select(*_CASE_COLS).select_from(
+        rc.join(p, p.c.id == rc.c.policy_id).join(c, c.c.id == p.c.customer_id)).where(
+        and_(True, *(_CASE_WHERE[n]() for n in shape)))
+
+
+@lru_cache(maxsize=256)
+def _cases_page(shape: tuple[str, ...], sort: tuple[SortKey, ...]) -> Select[Any]:
+    return _cases_base(shape).order_by(*order_by(sort, CASE_SORT, rc.c.id)).limit(LIMIT).offset(OFFSET)
+
+
 def _opt(cls: type[Any], value: int | None) -> Any:
     return None if value is None else cls(value)
 
 
 class SqlAlchemyPoliciesReadModel:
     def __init__(self, engine: AsyncEngine, *, currency: str, counter: TotalCounter | None = None) -> None:
-        self._engine = engine
+        # reads need no transaction: autocommit saves the BEGIN/ROLLBACK round trips
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._currency = currency
-        self._counter = counter or TotalCounter()
+        self._counter = counter or TotalCounter(self._engine)
 
-    async def _rows(self, stmt: Select[Any]) -> list[Sequence[Any]]:
+    async def _rows(self, stmt: Select[Any], params: dict[str, Any] | None = None) -> list[Row]:
         async with self._engine.connect() as conn:
-            return list((await conn.execute(stmt)).all())
+            return list((await conn.execute(stmt, params or {})).all())
 
-    async def _page(self, base: Select[Any], page: PageRequest, sort: dict[str, ColumnElement[Any]],
-                    tiebreak: ColumnElement[Any], key: tuple[object, ...]) -> tuple[list[Sequence[Any]], int, bool]:
+    async def _page(self, page_stmt: Select[Any], count_base: Select[Any], params: dict[str, Any],
+                    page: PageRequest, key: str) -> tuple[list[Row], int, bool]:
         """One connection for the page and, when it cannot be derived from the page, its total."""
-        stmt = base.order_by(*order_by(page, sort, tiebreak)).limit(page.limit).offset(page.offset)
         async with self._engine.connect() as conn:
-            rows: list[Sequence[Any]] = list((await conn.execute(stmt)).all())
+            rows: list[Row] = list((await conn.execute(page_stmt, {**params, **page_params(page)})).all())
             if page.page == 1 and len(rows) < page.limit:
                 return rows, len(rows), False
-            total, estimate = await self._counter.count(conn, base, key)
+            total, estimate = await self._counter.count(conn, count_base, params, key)
         return rows, total, estimate
 
     # customers
-    def _customer(self, r: Sequence[Any]) -> CustomerView:
+    def _customer(self, r: Row) -> CustomerView:
         return CustomerView(
             id=CustomerId(r[0]), customer_code=r[1], first_name=r[2], last_name=r[3], full_name=f"{r[2]} {r[3]}",
             email=r[4], phone=r[5], date_of_birth=r[6], address=r[7], kyc_status=r[8],
             communication_preferences=r[9], created_at=r[10], updated_at=r[11])
 
     async def list_customers(self, filters: CustomerFilters, page: PageRequest) -> Page[CustomerView]:
-        conds: list[ColumnElement[bool]] = []
-        if filters.kyc_status:
-            conds.append(c.c.kyc_status.in_(filters.kyc_status))
-        if filters.q and (tsq := prefix_tsquery(filters.q)) is not None:
-            conds.append(c.c.search_vector.op("@@")(tsq))
-        base = select(*_CUSTOMER_COLS).where(and_(True, *conds))
-        rows, total, est = await self._page(base, page, CUSTOMER_SORT, c.c.id, ("customers", filters))
+        params = _params(filters)
+        shape = _shape(params, _CUSTOMER_WHERE)
+        rows, total, est = await self._page(_customers_page(shape, page.sort), _customers_base(shape), params, page,
+                                            f"customers{params}")
         return Page(items=[self._customer(r) for r in rows], page=page.page, limit=page.limit, total=total,
                     total_is_estimate=est)
 
@@ -92,7 +202,7 @@ class SqlAlchemyPoliciesReadModel:
         return self._customer(rows[0]) if rows else None
 
     # policies
-    def _policy(self, r: Sequence[Any]) -> PolicyView:
+    def _policy(self, r: Row) -> PolicyView:
         return PolicyView(
             id=PolicyId(r[0]), policy_number=r[1], customer_id=CustomerId(r[2]), customer_name=f"{r[3]} {r[4]}",
             policy_type=r[5], premium_amount=r[6], currency=self._currency, sum_assured=r[7], start_date=r[8],
@@ -100,33 +210,19 @@ class SqlAlchemyPoliciesReadModel:
             agent_id=_opt(UserId, r[13]), branch_id=_opt(BranchId, r[14]), created_at=r[15], updated_at=r[16])
 
     async def list_policies(self, filters: PolicyFilters, page: PageRequest) -> Page[PolicyView]:
-        conds: list[ColumnElement[bool]] = []
-        if filters.status:
-            conds.append(p.c.status.in_(filters.status))
-        if filters.policy_type:
-            conds.append(p.c.policy_type.in_(filters.policy_type))
-        if filters.branch_id:
-            conds.append(p.c.branch_id.in_(filters.branch_id))
-        if filters.customer_id:
-            conds.append(p.c.customer_id.in_(filters.customer_id))
-        if filters.renewal_from:
-            conds.append(p.c.renewal_date >= filters.renewal_from)
-        if filters.renewal_to:
-            conds.append(p.c.renewal_date <= filters.renewal_to)
-        if filters.q and (tsq := prefix_tsquery(filters.q)) is not None:
-            conds.append(or_(p.c.search_vector.op("@@")(tsq), c.c.search_vector.op("@@")(tsq)))
-        base = select(*_POLICY_COLS).select_from(p.join(c, c.c.id == p.c.customer_id)).where(and_(True, *conds))
-        rows, total, est = await self._page(base, page, POLICY_SORT, p.c.id, ("policies", filters))
+        params = _params(filters)
+        shape = _shape(params, _POLICY_WHERE)
+        rows, total, est = await self._page(_policies_page(shape, page.sort), _policies_count_base(shape), params,
+                                            page, f"policies{params}")
         return Page(items=[self._policy(r) for r in rows], page=page.page, limit=page.limit, total=total,
                     total_is_estimate=est)
 
     async def get_policy(self, policy_id: int) -> PolicyView | None:
-        rows = await self._rows(select(*_POLICY_COLS).select_from(p.join(c, c.c.id == p.c.customer_id))
-                                .where(p.c.id == policy_id))
+        rows = await self._rows(_policies_base(()).where(p.c.id == policy_id))
         return self._policy(rows[0]) if rows else None
 
     # cases
-    def _case(self, r: Sequence[Any]) -> CaseView:
+    def _case(self, r: Row) -> CaseView:
         return CaseView(
             id=CaseId(r[0]), case_number=r[1], policy_id=PolicyId(r[2]), policy_number=r[3],
             customer_id=CustomerId(r[4]), customer_name=f"{r[5]} {r[6]}", status=r[7], priority=r[8],
@@ -136,32 +232,14 @@ class SqlAlchemyPoliciesReadModel:
             notes=r[19], escalated_to=_opt(UserId, r[20]), escalation_reason=r[21], escalated_at=r[22],
             created_at=r[23], updated_at=r[24])
 
-    def _case_base(self) -> Select[Any]:
-        return select(*_CASE_COLS).select_from(
-            rc.join(p, p.c.id == rc.c.policy_id).join(c, c.c.id == p.c.customer_id))
-
     async def list_cases(self, filters: CaseFilters, page: PageRequest) -> Page[CaseView]:
-        conds: list[ColumnElement[bool]] = []
-        if filters.status:
-            conds.append(rc.c.status.in_(filters.status))
-        if filters.priority:
-            conds.append(rc.c.priority.in_(filters.priority))
-        if filters.assigned_to:
-            conds.append(rc.c.assigned_to.in_(filters.assigned_to))
-        if filters.batch_id:
-            conds.append(rc.c.batch_id.in_(filters.batch_id))
-        if filters.renewal_from:
-            conds.append(p.c.renewal_date >= filters.renewal_from)
-        if filters.renewal_to:
-            conds.append(p.c.renewal_date <= filters.renewal_to)
-        if filters.q and (tsq := prefix_tsquery(filters.q)) is not None:
-            conds.append(or_(p.c.search_vector.op("@@")(tsq), c.c.search_vector.op("@@")(tsq),
-                             rc.c.case_number.startswith(filters.q.strip().upper(), autoescape=True)))
-        base = self._case_base().where(and_(True, *conds))
-        rows, total, est = await self._page(base, page, CASE_SORT, rc.c.id, ("cases", filters))
+        params = _params(filters)
+        shape = _shape(params, _CASE_WHERE)
+        rows, total, est = await self._page(_cases_page(shape, page.sort), _cases_base(shape), params, page,
+                                            f"cases{params}")
         return Page(items=[self._case(r) for r in rows], page=page.page, limit=page.limit, total=total,
                     total_is_estimate=est)
 
     async def get_case(self, case_id: int) -> CaseView | None:
-        rows = await self._rows(self._case_base().where(rc.c.id == case_id))
+        rows = await self._rows(_cases_base(()).where(rc.c.id == case_id))
         return self._case(rows[0]) if rows else None
