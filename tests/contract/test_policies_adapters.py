@@ -18,8 +18,13 @@ from tests.factories import TODAY, as_date, new_customer, new_policy
 
 async def test_customer_is_added_read_back_and_changed(container: AppContainer) -> None:
     customers = container.application.customers()
-    view = await customers.register(new_customer(email=" Asha.Rao@Example.IN ", phone="098765 43210"))
+    view = await customers.register(new_customer(email=" Asha.Rao@Example.IN ", phone="098765 43210",
+                                                 address={"city": "Pune", "pincode": "411001"},
+                                                 communication_preferences={"whatsapp": True}))
     assert view.customer_code == "CUST-000001"
+    assert view.address == {"city": "Pune", "pincode": "411001"}
+    listed = (await customers.list(_filters_none(), PageRequest())).items[0]
+    assert listed.communication_preferences == {"whatsapp": True} and listed.address == view.address
     assert view.email == "asha.rao@example.in" and view.phone == "+919876543210"
     changed = await customers.update(view.id, CustomerChanges(last_name="Rao-Iyer", kyc_status="verified"))
     assert (changed.last_name, changed.kyc_status, changed.email) == ("Rao-Iyer", "verified", view.email)

@@ -8,16 +8,49 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, literal, select
+from sqlalchemy import BindParameter, ColumnElement, Select, any_, bindparam, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from application.shared.pagination import PageRequest, SortKey
 
-__all__ = ["LIMIT", "OFFSET", "TotalCounter", "order_by", "prefix_tsquery", "tsquery_param"]
+__all__ = ["LIMIT", "OFFSET", "CompiledQuery", "TotalCounter", "any_of", "order_by", "prefix_tsquery",
+           "tsquery_param"]
 
 _TOKEN = re.compile(r"[0-9A-Za-z\u00c0-\uffff]+")
 LIMIT: BindParameter[int] = bindparam("page_limit")
 OFFSET: BindParameter[int] = bindparam("page_offset")
+
+
+class CompiledQuery:
+    """A statement compiled once for asyncpg and run on the pooled connection's driver.
+
+    Hot read paths skip SQLAlchemy's per-execution work (cache keys, result metadata, row objects);
+    the pool, the dialect's type codecs and the SQL text still come from SQLAlchemy.
+    """
+
+    def __init__(self, stmt: Select[Any], engine: AsyncEngine) -> None:
+        compiled = stmt.compile(dialect=engine.dialect)
+        self.sql = compiled.string
+        self._names = tuple(compiled.positiontup or ())
+        self._defaults = {k: v for k, v in compiled.params.items() if v is not None}
+
+    def _args(self, params: Mapping[str, Any]) -> list[Any]:
+        return [params[n] if n in params else self._defaults.get(n) for n in self._names]
+
+    async def fetch(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[Any]:
+        raw = await conn.get_raw_connection()
+        records: list[Any] = await raw.driver_connection.fetch(self.sql, *self._args(params))  # type: ignore[union-attr]
+        return records
+
+    async def fetchval(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Any:
+        raw = await conn.get_raw_connection()
+        return await raw.driver_connection.fetchval(self.sql, *self._args(params))  # type: ignore[union-attr]
+
+
+def any_of(column: ColumnElement[Any], name: str, item_type: Any) -> ColumnElement[bool]:
+    """`column = ANY($n)`: one array parameter whatever the number of values (no statement per count)."""
+    return column == any_(bindparam(name, type_=ARRAY(item_type)))
 
 
 def tsquery_param(q: str | None) -> str | None:
@@ -56,6 +89,7 @@ class TotalCounter:
         self._monotonic = monotonic
         self._cache: dict[str, tuple[float, int]] = {}
         self._running: dict[str, asyncio.Task[int]] = {}
+        self._compiled: dict[tuple[Select[Any], bool], CompiledQuery] = {}
 
     async def count(self, conn: AsyncConnection, filtered: Select[Any], params: dict[str, Any],
                     key: str) -> tuple[int, bool]:
@@ -64,12 +98,22 @@ class TotalCounter:
             if self._monotonic() - cached[0] >= self._ttl:
                 self._refresh(key, filtered, params)
             return cached[1], True
-        rows = filtered.with_only_columns(literal(1), maintain_column_froms=True).order_by(None)
-        capped = select(func.count()).select_from(rows.limit(self._cap + 1).subquery())
-        total = int(await conn.scalar(capped, params) or 0)
+        total = int(await self._query(filtered, capped=True).fetchval(conn, params) or 0)
         if total <= self._cap:
             return total, False
         return await asyncio.shield(self._refresh(key, filtered, params)), False
+
+    def _query(self, filtered: Select[Any], *, capped: bool) -> CompiledQuery:
+        """The count statement for a base query, compiled once (base queries are themselves cached)."""
+        key = (filtered, capped)  # Select hashes by identity; the dict keeps the base alive
+        query = self._compiled.get(key)
+        if query is None:
+            rows = filtered.with_only_columns(literal(1), maintain_column_froms=True).order_by(None)
+            if capped:
+                rows = rows.limit(self._cap + 1)
+            query = CompiledQuery(select(func.count()).select_from(rows.subquery()), self._engine)
+            self._compiled[key] = query
+        return query
 
     def _refresh(self, key: str, filtered: Select[Any], params: dict[str, Any]) -> asyncio.Task[int]:
         task = self._running.get(key)
@@ -80,10 +124,8 @@ class TotalCounter:
 
     async def _exact(self, key: str, filtered: Select[Any], params: dict[str, Any]) -> int:
         try:
-            exact = select(func.count()).select_from(
-                filtered.with_only_columns(literal(1), maintain_column_froms=True).order_by(None).subquery())
             async with self._engine.connect() as conn:
-                total = int(await conn.scalar(exact, params) or 0)
+                total = int(await self._query(filtered, capped=False).fetchval(conn, params) or 0)
             if len(self._cache) > 1024:
                 self._cache.clear()
             self._cache[key] = (self._monotonic(), total)

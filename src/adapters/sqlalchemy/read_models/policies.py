@@ -10,13 +10,15 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.sqlalchemy.listing import (
     LIMIT,
     OFFSET,
+    CompiledQuery,
     TotalCounter,
+    any_of,
     order_by,
     page_params,
     prefix_tsquery,
@@ -60,8 +62,8 @@ CASE_SORT: dict[str, ColumnElement[Any]] = {
     "priority": rc.c.priority, "status": rc.c.status, "caseNumber": rc.c.case_number}
 
 
-def _any_of(column: ColumnElement[Any], name: str) -> Callable[[], ColumnElement[bool]]:
-    return lambda: column.in_(bindparam(name, expanding=True))
+def _any_of(column: ColumnElement[Any], name: str, item_type: Any = String) -> Callable[[], ColumnElement[bool]]:
+    return lambda: any_of(column, name, item_type)
 
 
 _CUSTOMER_WHERE: Conditions = {
@@ -71,8 +73,8 @@ _CUSTOMER_WHERE: Conditions = {
 _POLICY_WHERE: Conditions = {
     "status": _any_of(p.c.status, "status"),
     "policy_type": _any_of(p.c.policy_type, "policy_type"),
-    "branch_id": _any_of(p.c.branch_id, "branch_id"),
-    "customer_id": _any_of(p.c.customer_id, "customer_id"),
+    "branch_id": _any_of(p.c.branch_id, "branch_id", Integer),
+    "customer_id": _any_of(p.c.customer_id, "customer_id", Integer),
     "renewal_from": lambda: p.c.renewal_date >= bindparam("renewal_from"),
     "renewal_to": lambda: p.c.renewal_date <= bindparam("renewal_to"),
     "q": lambda: or_(p.c.search_vector.op("@@")(prefix_tsquery()), c.c.search_vector.op("@@")(prefix_tsquery())),
@@ -80,8 +82,8 @@ _POLICY_WHERE: Conditions = {
 _CASE_WHERE: Conditions = {
     "status": _any_of(rc.c.status, "status"),
     "priority": _any_of(rc.c.priority, "priority"),
-    "assigned_to": _any_of(rc.c.assigned_to, "assigned_to"),
-    "batch_id": _any_of(rc.c.batch_id, "batch_id"),
+    "assigned_to": _any_of(rc.c.assigned_to, "assigned_to", Integer),
+    "batch_id": _any_of(rc.c.batch_id, "batch_id", Integer),
     "renewal_from": lambda: p.c.renewal_date >= bindparam("renewal_from"),
     "renewal_to": lambda: p.c.renewal_date <= bindparam("renewal_to"),
     "q": lambda: or_(p.c.search_vector.op("@@")(prefix_tsquery()), c.c.search_vector.op("@@")(prefix_tsquery()),
@@ -157,6 +159,11 @@ def _cases_page(shape: tuple[str, ...], sort: tuple[SortKey, ...]) -> Select[Any
     return _cases_base(shape).order_by(*order_by(sort, CASE_SORT, rc.c.id)).limit(LIMIT).offset(OFFSET)
 
 
+_CUSTOMER_BY_ID = _customers_base(()).where(c.c.id == bindparam("ident"))
+_POLICY_BY_ID = _policies_base(()).where(p.c.id == bindparam("ident"))
+_CASE_BY_ID = _cases_base(()).where(rc.c.id == bindparam("ident"))
+
+
 def _opt(cls: type[Any], value: int | None) -> Any:
     return None if value is None else cls(value)
 
@@ -167,16 +174,24 @@ class SqlAlchemyPoliciesReadModel:
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._currency = currency
         self._counter = counter or TotalCounter(self._engine)
+        self._compiled: dict[Select[Any], CompiledQuery] = {}
 
-    async def _rows(self, stmt: Select[Any], params: dict[str, Any] | None = None) -> list[Row]:
+    def _query(self, stmt: Select[Any]) -> CompiledQuery:
+        query = self._compiled.get(stmt)
+        if query is None:
+            query = self._compiled[stmt] = CompiledQuery(stmt, self._engine)
+        return query
+
+    async def _one(self, stmt: Select[Any], ident: int) -> Row | None:
         async with self._engine.connect() as conn:
-            return list((await conn.execute(stmt, params or {})).all())
+            rows = await self._query(stmt).fetch(conn, {"ident": ident})
+        return rows[0] if rows else None
 
     async def _page(self, page_stmt: Select[Any], count_base: Select[Any], params: dict[str, Any],
                     page: PageRequest, key: str) -> tuple[list[Row], int, bool]:
         """One connection for the page and, when it cannot be derived from the page, its total."""
         async with self._engine.connect() as conn:
-            rows: list[Row] = list((await conn.execute(page_stmt, {**params, **page_params(page)})).all())
+            rows: list[Row] = await self._query(page_stmt).fetch(conn, {**params, **page_params(page)})
             if page.page == 1 and len(rows) < page.limit:
                 return rows, len(rows), False
             total, estimate = await self._counter.count(conn, count_base, params, key)
@@ -198,8 +213,8 @@ class SqlAlchemyPoliciesReadModel:
                     total_is_estimate=est)
 
     async def get_customer(self, customer_id: int) -> CustomerView | None:
-        rows = await self._rows(select(*_CUSTOMER_COLS).where(c.c.id == customer_id))
-        return self._customer(rows[0]) if rows else None
+        row = await self._one(_CUSTOMER_BY_ID, customer_id)
+        return self._customer(row) if row else None
 
     # policies
     def _policy(self, r: Row) -> PolicyView:
@@ -218,8 +233,8 @@ class SqlAlchemyPoliciesReadModel:
                     total_is_estimate=est)
 
     async def get_policy(self, policy_id: int) -> PolicyView | None:
-        rows = await self._rows(_policies_base(()).where(p.c.id == policy_id))
-        return self._policy(rows[0]) if rows else None
+        row = await self._one(_POLICY_BY_ID, policy_id)
+        return self._policy(row) if row else None
 
     # cases
     def _case(self, r: Row) -> CaseView:
@@ -241,5 +256,5 @@ class SqlAlchemyPoliciesReadModel:
                     total_is_estimate=est)
 
     async def get_case(self, case_id: int) -> CaseView | None:
-        rows = await self._rows(_cases_base(()).where(rc.c.id == case_id))
-        return self._case(rows[0]) if rows else None
+        row = await self._one(_CASE_BY_ID, case_id)
+        return self._case(row) if row else None
