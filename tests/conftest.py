@@ -96,6 +96,7 @@ async def sql_container(migrated_database: str, clock: FixedClock) -> AsyncItera
     engine = container.adapters.engine()
     await truncate_all(engine)
     yield container
+    await container.adapters.read_pool().close()
     await engine.dispose()
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from adapters.arq.arq_job_queue import ArqJobQueue
+from adapters.asyncpg.read_pool import AsyncpgReadPool
 from adapters.memory.jobs import InMemoryJobQueue
 from adapters.memory.read_models import InMemoryPoliciesReadModel
 from adapters.memory.store import MemoryStore
@@ -56,13 +57,16 @@ class SqlAdapters(containers.DeclarativeContainer):
                                  pool_size=core.settings.provided.db_pool_size)
     session_factory = providers.Singleton(make_session_factory, engine)
     policies_uow = providers.Factory(SqlAlchemyPoliciesUnitOfWork, session_factory, core.router)
-    policies_read_model = providers.Singleton(SqlAlchemyPoliciesReadModel, engine,
+    read_pool = providers.Singleton(AsyncpgReadPool, core.settings.provided.database_url,
+                                    max_size=core.settings.provided.db_pool_size)
+    policies_read_model = providers.Singleton(SqlAlchemyPoliciesReadModel, read_pool,
                                               currency=core.settings.provided.currency)
 
 
 class MemoryAdapters(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     engine: providers.Object[None] = providers.Object(None)
+    read_pool: providers.Object[None] = providers.Object(None)
     store = providers.Singleton(MemoryStore, core.clock)
     policies_uow = providers.Factory(InMemoryPoliciesUnitOfWork, store, core.router)
     policies_read_model = providers.Singleton(InMemoryPoliciesReadModel, store,

@@ -11,6 +11,7 @@ from dependency_injector import providers
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.asyncpg.read_pool import AsyncpgReadPool
 from entrypoints.container import AppContainer
 
 __all__ = ["Resources", "open_resources"]
@@ -47,4 +48,7 @@ async def open_resources(container: AppContainer) -> AsyncIterator[Resources]:
         engine: AsyncEngine | None = container.adapters.engine()
         if engine is not None:
             stack.push_async_callback(engine.dispose)
+        read_pool: AsyncpgReadPool | None = container.adapters.read_pool()
+        if read_pool is not None:
+            stack.push_async_callback(read_pool.close)
         yield Resources(engine=engine, redis=pool)

@@ -26,9 +26,9 @@ async def test_large_totals_are_counted_once_per_ttl_and_flagged(sql_container: 
     for _ in range(4):
         await issue(new_policy(customer.id))
     time = FakeTime()
-    engine = sql_container.adapters.engine()
-    read = SqlAlchemyPoliciesReadModel(engine, currency="INR",
-                                       counter=TotalCounter(engine, cap=2, ttl=10, monotonic=time))
+    reads = sql_container.adapters.read_pool()
+    read = SqlAlchemyPoliciesReadModel(reads, currency="INR",
+                                       counter=TotalCounter(reads, cap=2, ttl=10, monotonic=time))
     first = await read.list_policies(PolicyFilters(), PageRequest(limit=1))
     assert (first.total, first.total_is_estimate) == (4, False)
     await issue(new_policy(customer.id))
@@ -51,8 +51,8 @@ async def test_concurrent_first_requests_share_one_exact_count(sql_container: Ap
     customer = await sql_container.application.customers().register(new_customer())
     for _ in range(4):
         await sql_container.application.policies().issue(new_policy(customer.id))
-    engine = sql_container.adapters.engine()
-    counter = TotalCounter(engine, cap=2, ttl=10)
+    reads = sql_container.adapters.read_pool()
+    counter = TotalCounter(reads, cap=2, ttl=10)
     calls = 0
     original = counter._exact
 
@@ -62,6 +62,6 @@ async def test_concurrent_first_requests_share_one_exact_count(sql_container: Ap
         return await original(*args)  # type: ignore[arg-type]
 
     counter._exact = counted  # type: ignore[method-assign]
-    read = SqlAlchemyPoliciesReadModel(engine, currency="INR", counter=counter)
+    read = SqlAlchemyPoliciesReadModel(reads, currency="INR", counter=counter)
     pages = await asyncio.gather(*(read.list_policies(PolicyFilters(), PageRequest(limit=1)) for _ in range(8)))
     assert {page.total for page in pages} == {4} and calls == 1

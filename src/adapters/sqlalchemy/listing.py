@@ -8,10 +8,12 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import asyncpg
 from sqlalchemy import BindParameter, ColumnElement, Select, any_, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 
+from adapters.asyncpg.read_pool import AsyncpgReadPool
 from application.shared.pagination import PageRequest, SortKey
 
 __all__ = ["LIMIT", "OFFSET", "CompiledQuery", "TotalCounter", "any_of", "order_by", "prefix_tsquery",
@@ -22,15 +24,18 @@ LIMIT: BindParameter[int] = bindparam("page_limit")
 OFFSET: BindParameter[int] = bindparam("page_offset")
 
 
-class CompiledQuery:
-    """A statement compiled once for asyncpg and run on the pooled connection's driver.
+_DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
 
-    Hot read paths skip SQLAlchemy's per-execution work (cache keys, result metadata, row objects);
-    the pool, the dialect's type codecs and the SQL text still come from SQLAlchemy.
+
+class CompiledQuery:
+    """A statement SQLAlchemy compiles once, run by asyncpg directly.
+
+    Hot read paths skip SQLAlchemy's per-execution work (cache keys, result metadata, row objects,
+    pool events); SQLAlchemy still writes the SQL.
     """
 
-    def __init__(self, stmt: Select[Any], engine: AsyncEngine) -> None:
-        compiled = stmt.compile(dialect=engine.dialect)
+    def __init__(self, stmt: Select[Any]) -> None:
+        compiled = stmt.compile(dialect=_DIALECT)
         self.sql = compiled.string
         self._names = tuple(compiled.positiontup or ())
         self._defaults = {k: v for k, v in compiled.params.items() if v is not None}
@@ -38,14 +43,12 @@ class CompiledQuery:
     def _args(self, params: Mapping[str, Any]) -> list[Any]:
         return [params[n] if n in params else self._defaults.get(n) for n in self._names]
 
-    async def fetch(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[Any]:
-        raw = await conn.get_raw_connection()
-        records: list[Any] = await raw.driver_connection.fetch(self.sql, *self._args(params))  # type: ignore[union-attr]
+    async def fetch(self, conn: asyncpg.Connection, params: Mapping[str, Any]) -> list[Any]:
+        records: list[Any] = await conn.fetch(self.sql, *self._args(params))
         return records
 
-    async def fetchval(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Any:
-        raw = await conn.get_raw_connection()
-        return await raw.driver_connection.fetchval(self.sql, *self._args(params))  # type: ignore[union-attr]
+    async def fetchval(self, conn: asyncpg.Connection, params: Mapping[str, Any]) -> Any:
+        return await conn.fetchval(self.sql, *self._args(params))
 
 
 def any_of(column: ColumnElement[Any], name: str, item_type: Any) -> ColumnElement[bool]:
@@ -81,9 +84,9 @@ class TotalCounter:
     stale figure is served while a single refresh runs. Reused figures are flagged as estimates.
     """
 
-    def __init__(self, engine: AsyncEngine, *, cap: int = 1000, ttl: float = 10.0,
+    def __init__(self, reads: AsyncpgReadPool, *, cap: int = 1000, ttl: float = 10.0,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._engine = engine
+        self._reads = reads
         self._cap = cap
         self._ttl = ttl
         self._monotonic = monotonic
@@ -91,7 +94,7 @@ class TotalCounter:
         self._running: dict[str, asyncio.Task[int]] = {}
         self._compiled: dict[tuple[Select[Any], bool], CompiledQuery] = {}
 
-    async def count(self, conn: AsyncConnection, filtered: Select[Any], params: dict[str, Any],
+    async def count(self, conn: asyncpg.Connection, filtered: Select[Any], params: dict[str, Any],
                     key: str) -> tuple[int, bool]:
         cached = self._cache.get(key)
         if cached is not None:
@@ -111,7 +114,7 @@ class TotalCounter:
             rows = filtered.with_only_columns(literal(1), maintain_column_froms=True).order_by(None)
             if capped:
                 rows = rows.limit(self._cap + 1)
-            query = CompiledQuery(select(func.count()).select_from(rows.subquery()), self._engine)
+            query = CompiledQuery(select(func.count()).select_from(rows.subquery()))
             self._compiled[key] = query
         return query
 
@@ -124,7 +127,7 @@ class TotalCounter:
 
     async def _exact(self, key: str, filtered: Select[Any], params: dict[str, Any]) -> int:
         try:
-            async with self._engine.connect() as conn:
+            async with self._reads.acquire() as conn:
                 total = int(await self._query(filtered, capped=False).fetchval(conn, params) or 0)
             if len(self._cache) > 1024:
                 self._cache.clear()

@@ -11,8 +11,8 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.asyncpg.read_pool import AsyncpgReadPool
 from adapters.sqlalchemy.listing import (
     LIMIT,
     OFFSET,
@@ -169,28 +169,27 @@ def _opt(cls: type[Any], value: int | None) -> Any:
 
 
 class SqlAlchemyPoliciesReadModel:
-    def __init__(self, engine: AsyncEngine, *, currency: str, counter: TotalCounter | None = None) -> None:
-        # reads need no transaction: autocommit saves the BEGIN/ROLLBACK round trips
-        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+    def __init__(self, reads: AsyncpgReadPool, *, currency: str, counter: TotalCounter | None = None) -> None:
+        self._reads = reads
         self._currency = currency
-        self._counter = counter or TotalCounter(self._engine)
+        self._counter = counter or TotalCounter(reads)
         self._compiled: dict[Select[Any], CompiledQuery] = {}
 
     def _query(self, stmt: Select[Any]) -> CompiledQuery:
         query = self._compiled.get(stmt)
         if query is None:
-            query = self._compiled[stmt] = CompiledQuery(stmt, self._engine)
+            query = self._compiled[stmt] = CompiledQuery(stmt)
         return query
 
     async def _one(self, stmt: Select[Any], ident: int) -> Row | None:
-        async with self._engine.connect() as conn:
+        async with self._reads.acquire() as conn:
             rows = await self._query(stmt).fetch(conn, {"ident": ident})
         return rows[0] if rows else None
 
     async def _page(self, page_stmt: Select[Any], count_base: Select[Any], params: dict[str, Any],
                     page: PageRequest, key: str) -> tuple[list[Row], int, bool]:
         """One connection for the page and, when it cannot be derived from the page, its total."""
-        async with self._engine.connect() as conn:
+        async with self._reads.acquire() as conn:
             rows: list[Row] = await self._query(page_stmt).fetch(conn, {**params, **page_params(page)})
             if page.page == 1 and len(rows) < page.limit:
                 return rows, len(rows), False
