@@ -6,8 +6,8 @@ from datetime import date
 from typing import Annotated
 
 from litestar import Controller, get, patch, post
-from litestar.di import Provide
-from litestar.params import Parameter
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from application.policies.cases import RenewalCaseService
 from application.policies.commands import CustomerChanges, NewCustomer, NewPolicy, PolicyChanges
@@ -24,14 +24,19 @@ from entrypoints.http.policies.schemas import CaseList, CustomerList, PolicyList
 
 __all__ = ["CaseController", "CustomerController", "PolicyController", "PolicyTypeController"]
 
-Page = Annotated[int, Parameter(description="Page number, from 1")]
-Limit = Annotated[int, Parameter(description="Items per page, 1 to 100")]
-Sort = Annotated[str | None, Parameter(description="`field` or `-field`, comma-separated; see the whitelist")]
-Csv = Annotated[str | None, Parameter(description="One value or several separated by commas (any of)")]
-PolicyTypeQ = Annotated[str | None, Parameter(query="policyType", description="Policy types, comma-separated")]
-KycQ = Annotated[str | None, Parameter(query="kycStatus", description="KYC statuses, comma-separated")]
-FromQ = Annotated[date | None, Parameter(query="renewalFrom", description="Renewal date on or after (YYYY-MM-DD)")]
-ToQ = Annotated[date | None, Parameter(query="renewalTo", description="Renewal date on or before (YYYY-MM-DD)")]
+Page = Annotated[int, QueryParameter(description="Page number, from 1")]
+Limit = Annotated[int, QueryParameter(description="Items per page, 1 to 100")]
+Sort = Annotated[str | None, QueryParameter(description="`field` or `-field`, comma-separated; see the whitelist")]
+Csv = Annotated[str | None, QueryParameter(description="One value or several separated by commas (any of)")]
+Search = Annotated[str | None, QueryParameter(description="Full-text search; every word matches as a prefix")]
+PolicyTypeQ = Annotated[str | None, QueryParameter(name="policyType", description="Policy types, comma-separated")]
+KycQ = Annotated[str | None, QueryParameter(name="kycStatus", description="KYC statuses, comma-separated")]
+FromQ = Annotated[date | None, QueryParameter(name="renewalFrom", description="Renewal date on or after (YYYY-MM-DD)")]
+ToQ = Annotated[date | None, QueryParameter(name="renewalTo", description="Renewal date on or before (YYYY-MM-DD)")]
+Ident = Annotated[str, PathParameter(description="Public id such as `policy-42`, or the bare number")]
+Customers = NamedDependency[CustomerService]
+Policies = NamedDependency[PolicyService]
+Cases = NamedDependency[RenewalCaseService]
 
 CUSTOMER_SORT = ("createdAt", "lastName", "firstName", "customerCode")
 POLICY_SORT = ("renewalDate", "endDate", "startDate", "premiumAmount", "policyNumber", "createdAt", "status")
@@ -44,9 +49,9 @@ class CustomerController(Controller):
     dependencies = {"customers": Provide(provide_customers, sync_to_thread=False)}
 
     @get("/", description=f"Sort whitelist: {', '.join(CUSTOMER_SORT)}; default `-createdAt`.")
-    async def list_customers(self, customers: CustomerService, page: Page = 1, limit: Limit = 20,
+    async def list_customers(self, customers: Customers, page: Page = 1, limit: Limit = 20,
                              sort: Sort = None, kyc_status: KycQ = None,
-                             q: str | None = None) -> Envelope[CustomerList]:
+                             q: Search = None) -> Envelope[CustomerList]:
         """List customers; `q` searches names and customer codes."""
         request = page_request(page, limit, sort, CUSTOMER_SORT, "-createdAt")
         filters = CustomerFilters(kyc_status=enum_values(kyc_status, KycStatus, "kycStatus"), q=q)
@@ -54,17 +59,17 @@ class CustomerController(Controller):
         return ok(CustomerList(customers=result.items, pagination=pagination_of(result)))
 
     @post("/", status_code=201)
-    async def register_customer(self, data: NewCustomer, customers: CustomerService) -> Envelope[CustomerView]:
+    async def register_customer(self, data: JSONBody[NewCustomer], customers: Customers) -> Envelope[CustomerView]:
         """Register a customer."""
         return ok(await customers.register(data))
 
     @get("/{customer_id:str}")
-    async def get_customer(self, customer_id: str, customers: CustomerService) -> Envelope[CustomerView]:
+    async def get_customer(self, customer_id: Ident, customers: Customers) -> Envelope[CustomerView]:
         return ok(await customers.get(path_id(customer_id, "customer")))
 
     @patch("/{customer_id:str}")
-    async def update_customer(self, customer_id: str, data: CustomerChanges,
-                              customers: CustomerService) -> Envelope[CustomerView]:
+    async def update_customer(self, customer_id: Ident, data: JSONBody[CustomerChanges],
+                              customers: Customers) -> Envelope[CustomerView]:
         """Change some fields of a customer."""
         return ok(await customers.update(path_id(customer_id, "customer"), data))
 
@@ -75,11 +80,11 @@ class PolicyController(Controller):
     dependencies = {"policies": Provide(provide_policies, sync_to_thread=False)}
 
     @get("/", description=f"Sort whitelist: {', '.join(POLICY_SORT)}; default `renewalDate`.")
-    async def list_policies(self, policies: PolicyService, page: Page = 1, limit: Limit = 20, sort: Sort = None,
+    async def list_policies(self, policies: Policies, page: Page = 1, limit: Limit = 20, sort: Sort = None,
                             status: Csv = None, policy_type: PolicyTypeQ = None, branch: Csv = None,
                             customer: Csv = None,
                             renewal_from: FromQ = None, renewal_to: ToQ = None,
-                            q: str | None = None) -> Envelope[PolicyList]:
+                            q: Search = None) -> Envelope[PolicyList]:
         """List policies; `q` searches policy numbers and customer names."""
         request = page_request(page, limit, sort, POLICY_SORT, "renewalDate")
         filters = PolicyFilters(
@@ -91,17 +96,17 @@ class PolicyController(Controller):
         return ok(PolicyList(policies=result.items, pagination=pagination_of(result)))
 
     @post("/", status_code=201)
-    async def issue_policy(self, data: NewPolicy, policies: PolicyService) -> Envelope[PolicyView]:
+    async def issue_policy(self, data: JSONBody[NewPolicy], policies: Policies) -> Envelope[PolicyView]:
         """Add a policy to the book; one already inside its renewal window gets its case right away."""
         return ok(await policies.issue(data))
 
     @get("/{policy_id:str}")
-    async def get_policy(self, policy_id: str, policies: PolicyService) -> Envelope[PolicyView]:
+    async def get_policy(self, policy_id: Ident, policies: Policies) -> Envelope[PolicyView]:
         return ok(await policies.get(path_id(policy_id, "policy")))
 
     @patch("/{policy_id:str}")
-    async def update_policy(self, policy_id: str, data: PolicyChanges,
-                            policies: PolicyService) -> Envelope[PolicyView]:
+    async def update_policy(self, policy_id: Ident, data: JSONBody[PolicyChanges],
+                            policies: Policies) -> Envelope[PolicyView]:
         """Change some fields of a policy; the term is checked as a whole."""
         return ok(await policies.update(path_id(policy_id, "policy"), data))
 
@@ -112,7 +117,7 @@ class PolicyTypeController(Controller):
     dependencies = {"policies": Provide(provide_policies, sync_to_thread=False)}
 
     @get("/")
-    async def list_policy_types(self, policies: PolicyService) -> Envelope[PolicyTypeList]:
+    async def list_policy_types(self, policies: Policies) -> Envelope[PolicyTypeList]:
         """The configured policy-type catalogue."""
         return ok(PolicyTypeList(policy_types=list(policies.policy_types())))
 
@@ -123,10 +128,10 @@ class CaseController(Controller):
     dependencies = {"cases": Provide(provide_cases, sync_to_thread=False)}
 
     @get("/", description=f"Sort whitelist: {', '.join(CASE_SORT)}; default `renewalDate`.")
-    async def list_cases(self, cases: RenewalCaseService, page: Page = 1, limit: Limit = 20, sort: Sort = None,
+    async def list_cases(self, cases: Cases, page: Page = 1, limit: Limit = 20, sort: Sort = None,
                          status: Csv = None, priority: Csv = None, assignee: Csv = None, batch: Csv = None,
                          renewal_from: FromQ = None, renewal_to: ToQ = None,
-                         q: str | None = None) -> Envelope[CaseList]:
+                         q: Search = None) -> Envelope[CaseList]:
         """List renewal cases; `q` searches case and policy numbers and customer names."""
         request = page_request(page, limit, sort, CASE_SORT, "renewalDate")
         filters = CaseFilters(
@@ -137,5 +142,5 @@ class CaseController(Controller):
         return ok(CaseList(cases=result.items, pagination=pagination_of(result)))
 
     @get("/{case_id:str}")
-    async def get_case(self, case_id: str, cases: RenewalCaseService) -> Envelope[CaseView]:
+    async def get_case(self, case_id: Ident, cases: Cases) -> Envelope[CaseView]:
         return ok(await cases.get(path_id(case_id, "case")))
