@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import IO
 
 from entrypoints.settings import Settings, SettingsError, load_settings
 
@@ -77,14 +79,36 @@ def worker(settings: Settings) -> None:
     Worker(**worker_settings(settings)).run()
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM both stop everything, even when started in the background (SIGINT ignored)."""
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+def _hold_data_dir(data_dir: Path) -> IO[str]:
+    """One `renewals run` per data folder: a second one would stop the first one's servers."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock = (data_dir / "run.lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        sys.exit(f"another `renewals run` is using {data_dir}; stop it first (Ctrl-C) or set DATA_DIR")
+    return lock
+
+
 def run_all() -> None:
     """Start API and worker; with no DATABASE_URL/REDIS_URL, start embedded servers under ./.data first."""
     from contextlib import ExitStack, suppress
 
+    _stop_on_signals()
     with ExitStack() as stack:
         if not os.environ.get("DATABASE_URL") or not os.environ.get("REDIS_URL"):
             from entrypoints.embedded import EmbeddedServices
             data_dir = Path(os.environ.get("DATA_DIR", ROOT / ".data")).resolve()
+            stack.enter_context(_hold_data_dir(data_dir))
             print(f"starting embedded PostgreSQL and Redis under {data_dir} ...", flush=True)
             services = stack.enter_context(EmbeddedServices(data_dir))
             os.environ.setdefault("DATABASE_URL", services.database_url)
@@ -105,7 +129,7 @@ def run_all() -> None:
         finally:
             for proc in procs:
                 if proc.poll() is None:
-                    proc.send_signal(signal.SIGINT)
+                    proc.send_signal(signal.SIGTERM)
             for proc in procs:
                 try:
                     proc.wait(timeout=15)
