@@ -87,7 +87,8 @@ class PolicyService:
                             given.get("grace_period_days", policy.grace_period_days))
             fields.raise_if_invalid()
             values = {k: fields.values.get(k, v) for k, v in given.items()}
-            values.update({k: fields.values[k] for k in ("renewal_date",) if k in fields.values})
+            if "renewal_date" in fields.values:  # re-derived by the term check when it follows the end date
+                values["renewal_date"] = fields.values["renewal_date"]
             policy.apply(values)
             await uow.policies.save(policy)
             uow.track(policy)

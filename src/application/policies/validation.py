@@ -8,7 +8,6 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from domain.policies.model import KycStatus, PolicyStatus
 from domain.policies.rules import validate_term
 from domain.shared.contact import PhoneNumberNormaliser, normalise_email
 from domain.shared.errors import FieldError, ValidationFailed
@@ -126,6 +125,3 @@ class FieldCollector:
         if self.errors:
             raise ValidationFailed(self.errors)
 
-
-KYC = KycStatus
-POLICY_STATUS = PolicyStatus
