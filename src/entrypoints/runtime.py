@@ -15,3 +15,5 @@ def freeze_startup_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+    # a request allocates a few thousand objects: collect the young generation less often
+    gc.set_threshold(20_000, 20, 20)
