@@ -15,12 +15,16 @@ from tests.factories import new_customer, new_policy
 
 
 class RecordingQueue:
-    """Records every enqueue and yields to the loop so two relays really interleave."""
+    """Records every enqueue; with a barrier, each relay's first enqueue waits until both have claimed."""
 
-    def __init__(self) -> None:
-        self.job_ids: list[str] = []
+    def __init__(self, job_ids: list[str] | None = None, barrier: asyncio.Barrier | None = None) -> None:
+        self.job_ids = job_ids if job_ids is not None else []
+        self._barrier = barrier
 
     async def enqueue(self, job: Job, *, job_id: str) -> None:
+        if self._barrier is not None:
+            barrier, self._barrier = self._barrier, None
+            await asyncio.wait_for(barrier.wait(), timeout=10)
         await asyncio.sleep(0.001)
         self.job_ids.append(job_id)
 
@@ -55,9 +59,10 @@ async def test_two_concurrent_relays_relay_each_committed_job_exactly_once(conta
         for i in range(200):
             uow.outbox.add(Job(name="noop", args={"n": i}))
         await uow.commit()
-    queue = RecordingQueue()
-    first, second = relay(container, queue), relay(container, queue)
+    job_ids: list[str] = []
+    both_claimed = asyncio.Barrier(2)  # each relay holds a claimed batch before either enqueues
+    first = relay(container, RecordingQueue(job_ids, both_claimed))
+    second = relay(container, RecordingQueue(job_ids, both_claimed))
     counts = await asyncio.gather(first.relay_pending(), second.relay_pending())
-    assert sum(counts) == 200
-    assert all(count > 0 for count in counts), f"both relays should have worked: {counts}"
-    assert len(queue.job_ids) == 200 and max(Counter(queue.job_ids).values()) == 1
+    assert sum(counts) == 200 and all(count > 0 for count in counts), counts
+    assert len(job_ids) == 200 and max(Counter(job_ids).values()) == 1
