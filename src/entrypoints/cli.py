@@ -68,7 +68,7 @@ def serve(settings: Settings) -> None:
 
     app = create_app(build_container(settings))
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                access_log=False)
+                access_log=False, log_config=None)  # keep the JSON handlers configure_logging set
 
 
 def worker(settings: Settings) -> None:

@@ -75,6 +75,7 @@ def create_app(container: AppContainer) -> Litestar:
             render_plugins=[_DOCS, SwaggerRenderPlugin(path="/swagger")],
             description="Backend of the policy renewal management system. Every response uses the "
                         "`{success, data}` / `{success, error}` envelope; ids look like `policy-42`."),
+        logging_config=None,  # configure_logging owns the handlers: JSON for every logger
         debug=False,
     )
     app.state.container = container
