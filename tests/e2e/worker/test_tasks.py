@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
@@ -51,3 +52,16 @@ def test_worker_settings_are_explicit() -> None:
     names = {f.name for f in settings["functions"]}
     assert names == {"policies.open_renewal_case_for_policy", "policies.open_due_renewal_cases"}
     assert {c.name for c in settings["cron_jobs"]} == {"outbox.relay", "policies.open_due_renewal_cases.daily"}
+
+
+def test_arq_command_line_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib
+    import sys
+
+    monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/renewals_test")
+    monkeypatch.setenv("WORKER_MAX_JOBS", "12")
+    sys.modules.pop("entrypoints.worker.main", None)
+    module = importlib.import_module("entrypoints.worker.main")
+    assert module.WorkerSettings.max_jobs == 12
+    assert module.WorkerSettings.redis_settings.database == 15
