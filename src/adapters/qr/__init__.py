@@ -1,0 +1,1 @@
+"""QR code images (for the otpauth URI of MFA setup) drawn with segno."""
