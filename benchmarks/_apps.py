@@ -15,17 +15,20 @@ import asyncpg
 import msgspec
 from litestar import Litestar, MediaType, get
 
-# Exactly what SqlAlchemyPoliciesReadModel.list_policies sends for page N, default sort (asyncpg dialect).
-PAGE_SQL = (
-    "SELECT policies.id, policies.policy_number, policies.customer_id, customers.first_name, "
-    "customers.last_name, policies.policy_type, policies.premium_amount, policies.sum_assured, "
-    "policies.start_date, policies.end_date, policies.renewal_date, policies.grace_period_days, "
-    "policies.status, policies.agent_id, policies.branch_id, policies.created_at, policies.updated_at \n"
-    "FROM policies JOIN customers ON customers.id = policies.customer_id \n"
-    "WHERE true ORDER BY policies.renewal_date ASC, policies.id ASC \n"
-    " LIMIT $1::INTEGER OFFSET $2::INTEGER")
-# TotalCounter's work, done plainly: one count(*) of the same join, reused for the same 10 s TTL.
-COUNT_SQL = "SELECT count(*) FROM policies JOIN customers ON customers.id = policies.customer_id WHERE true"
+
+def _same_queries() -> tuple[Any, Any]:
+    """The very statements the read model runs for page N of the default list, and its count."""
+    from sqlalchemy import func, select
+
+    from adapters.sqlalchemy.listing import CompiledQuery
+    from adapters.sqlalchemy.read_models.policies import _policies_count_base, _policies_page
+    from application.shared.pagination import SortKey
+
+    page = CompiledQuery(_policies_page((), (SortKey("renewalDate"),)))
+    count = CompiledQuery(select(func.count()).select_from(_policies_count_base(()).subquery()))
+    return page, count
+
+
 COUNT_TTL = 10.0
 
 
@@ -95,6 +98,7 @@ def bare() -> Litestar:
     size = int(os.environ.get("BENCH_POOL_SIZE", "10"))
     state: dict[str, Any] = {}
     cache: dict[str, tuple[float, int]] = {}
+    page_sql, count_sql = _same_queries()
 
     async def startup() -> None:
         state["pool"] = await asyncpg.create_pool(dsn, min_size=size, max_size=size)
@@ -106,14 +110,14 @@ def bare() -> Litestar:
     async def list_policies(page: int = 1, limit: int = 20) -> bytes:
         estimate = False
         async with state["pool"].acquire() as conn:
-            rows = await conn.fetch(PAGE_SQL, limit, (page - 1) * limit)
+            rows = await page_sql.fetch(conn, {"page_limit": limit, "page_offset": (page - 1) * limit})
             if page == 1 and len(rows) < limit:
                 total = len(rows)
             elif (hit := cache.get("total")) and time.monotonic() - hit[0] < COUNT_TTL:
                 total, estimate = hit[1], True
             else:
                 now = time.monotonic()
-                total = int(await conn.fetchval(COUNT_SQL))
+                total = int(await count_sql.fetchval(conn, {}))
                 cache["total"] = (now, total)
         pages = (total + limit - 1) // limit
         return _ENCODER.encode(Body(Data([_policy(r) for r in rows], Pagination(
