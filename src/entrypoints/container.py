@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from dependency_injector import containers, providers
 
 from adapters.arq.arq_job_queue import ArqJobQueue
 from adapters.asyncpg.read_pool import AsyncpgReadPool
+from adapters.aws.ses_email_sender import SesEmailSender
+from adapters.dev.file_email_sender import FileEmailSender
+from adapters.memory.email import InMemoryEmailSender
 from adapters.memory.jobs import InMemoryJobQueue
 from adapters.memory.read_models import InMemoryPoliciesReadModel
 from adapters.memory.store import MemoryStore
 from adapters.memory.uow import InMemoryPoliciesUnitOfWork
 from adapters.phonenumbers.phone_normaliser import PhonenumbersPhoneNormaliser
+from adapters.smtp.smtp_email_sender import SmtpEmailSender
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.policies_uow import SqlAlchemyPoliciesUnitOfWork
 from adapters.sqlalchemy.read_models.policies import SqlAlchemyPoliciesReadModel
@@ -39,6 +44,14 @@ def build_router() -> EventRouter:
 
 def _queue_backend(settings: Settings) -> str:
     return "arq" if settings.redis_url else "memory"
+
+
+def _sender_address(settings: Settings) -> str:
+    return settings.ses_from_email or settings.smtp_from_email or "renewals@desk.localhost"
+
+
+def _dev_mail_dir(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "mail"
 
 
 class Core(containers.DeclarativeContainer):
@@ -84,6 +97,19 @@ class ProviderAdapters(containers.DeclarativeContainer):
         arq=providers.Singleton(ArqJobQueue, arq_pool),
         memory=providers.Singleton(InMemoryJobQueue),
     )
+    # overridden with providers.Object(client) by open_resources when EMAIL_PROVIDER=ses
+    ses_client: providers.Dependency[Any] = providers.Dependency()
+    email_sender = providers.Selector(
+        core.settings.provided.email_provider,
+        ses=providers.Singleton(SesEmailSender, ses_client, default_from=core.settings.provided.ses_from_email,
+                                configuration_set=core.settings.provided.ses_configuration_set),
+        smtp=providers.Singleton(
+            SmtpEmailSender, core.settings.provided.smtp_host, core.settings.provided.smtp_port,
+            username=core.settings.provided.smtp_username, password=core.settings.provided.smtp_password,
+            security=core.settings.provided.smtp_security, default_from=core.settings.provided.smtp_from_email),
+        dev=providers.Singleton(FileEmailSender, providers.Callable(_dev_mail_dir, core.settings),
+                                default_from=providers.Callable(_sender_address, core.settings)),
+    )
 
 
 class Application(containers.DeclarativeContainer):
@@ -117,6 +143,9 @@ def _assemble(settings: Settings, adapters_cls: type[SqlAdapters] | type[MemoryA
     core = Core(settings=providers.Object(settings))
     adapters = adapters_cls(core=core)
     outside = ProviderAdapters(core=core)
+    if adapters_cls is MemoryAdapters:  # in-memory twins for the outside world too
+        sender = providers.Callable(_sender_address, core.settings)
+        outside.email_sender.override(providers.Singleton(InMemoryEmailSender, default_from=sender))
     application = Application(core=core, adapters=adapters, outside=outside)
     return AppContainer(settings, core, adapters, outside, application)
 

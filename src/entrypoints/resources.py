@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+import aioboto3
 from arq.connections import ArqRedis
 from dependency_injector import providers
 from sqlalchemy import text
@@ -45,6 +46,12 @@ async def open_resources(container: AppContainer) -> AsyncIterator[Resources]:
             pool = ArqRedis.from_url(settings.redis_url, socket_connect_timeout=2)
             stack.push_async_callback(pool.aclose)
             container.outside.arq_pool.override(providers.Object(pool))
+        if settings.email_provider == "ses":
+            session = aioboto3.Session()
+            ses = await stack.enter_async_context(session.client(  # one client per process
+                "sesv2", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url,
+                aws_access_key_id=settings.aws_access_key_id, aws_secret_access_key=settings.aws_secret_access_key))
+            container.outside.ses_client.override(providers.Object(ses))
         engine: AsyncEngine | None = container.adapters.engine()
         if engine is not None:
             stack.push_async_callback(engine.dispose)

@@ -51,6 +51,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # SMTP
     smtp_host: str | None = None
     smtp_port: int = 587
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_from_email: str | None = None
@@ -129,6 +130,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("RENEWAL_WINDOW_DAYS must be between 1 and 365")
     if not settings.policy_type_list:
         raise SettingsError("POLICY_TYPES must list at least one policy type")
+    if bool(settings.smtp_username) != bool(settings.smtp_password):
+        raise SettingsError("SMTP_USERNAME and SMTP_PASSWORD must be set together")
     if not settings.is_production:
         return
     for required in ("database_url", "redis_url", "jwt_secret"):

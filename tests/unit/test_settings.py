@@ -241,3 +241,9 @@ def test_env_example_explains_the_replaced_specification_variables() -> None:
 
 def test_env_example_loads_as_the_development_defaults() -> None:
     assert load_settings(dict(env_example_assignments())) == Settings()
+
+
+@pytest.mark.parametrize("given", ["SMTP_USERNAME", "SMTP_PASSWORD"])
+def test_smtp_credentials_come_in_pairs(given: str) -> None:
+    with pytest.raises(SettingsError, match="SMTP_USERNAME and SMTP_PASSWORD"):
+        load_settings({given: "x"})

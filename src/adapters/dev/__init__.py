@@ -1,0 +1,1 @@
+"""Development-only adapters: local sinks that never talk to a real provider."""
