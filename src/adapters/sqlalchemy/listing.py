@@ -104,6 +104,9 @@ class TotalCounter:
         total = int(await self._query(filtered, capped=True).fetchval(conn, params) or 0)
         if total <= self._cap:
             return total, False
+        cached = self._cache.get(key)
+        if cached is not None:  # another request finished the exact count while this one was capping
+            return cached[1], True
         return await asyncio.shield(self._refresh(key, filtered, params)), False
 
     def _query(self, filtered: Select[Any], *, capped: bool) -> CompiledQuery:
