@@ -7,11 +7,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.sqlalchemy.tables.identity import branches, roles, users
 from adapters.sqlalchemy.tables.policies import customers, policies
+from domain.identity.roles import BUILT_IN_ROLES
 
 __all__ = ["seed_demo"]
 
@@ -27,25 +28,41 @@ PREMIUMS = {"motor": (4000, 30000), "health": (8000, 60000), "life": (15000, 120
             "home": (3000, 20000), "travel": (800, 6000), "personal_accident": (1000, 8000)}
 
 
+async def _seed_roles(conn: AsyncConnection) -> dict[str, int]:
+    """The built-in roles, with the grants the identity domain defines for them."""
+    ids: dict[str, int] = {}
+    for role in BUILT_IN_ROLES:
+        ids[role.name] = int(await conn.scalar(insert(roles).values(
+            name=role.name, display_name=role.display_name, description=role.description,
+            permissions=role.permissions_json(), is_system=True, requires_mfa=role.requires_mfa,
+        ).returning(roles.c.id)))
+    return ids
+
+
 async def seed_demo(engine: AsyncEngine, *, today: date, count: int = 1000, seed: int = 7) -> int:
     """Insert demo data once; returns how many policies were added (0 when data already exists)."""
     rng = random.Random(seed)
     async with engine.begin() as conn:
         if (await conn.scalar(select(func.count()).select_from(policies))) or 0:
             return 0
-        role_id = await conn.scalar(insert(roles).values(
-            name="agent", display_name="Agent", description="Works renewal cases",
-            permissions={"cases:read": "own"}, is_system=True).returning(roles.c.id))
+        role_ids = await _seed_roles(conn)
         branch_ids = [await conn.scalar(insert(branches).values(
             code=code, name=name, region=region, state=state, city=city).returning(branches.c.id))
             for code, name, region, state, city in BRANCHES]
         agent_ids: list[int] = []
         for i in range(8):
             first, last = rng.choice(FIRST), rng.choice(LAST)
+            # "!" is no argon2 hash: these demo accounts cannot log in until identity sets passwords
             agent_ids.append(await conn.scalar(insert(users).values(
                 email=f"agent{i + 1}@demo.renewals.test", password_hash="!", first_name=first, last_name=last,
-                role_id=role_id, branch_id=branch_ids[i % len(branch_ids)], status="active",
+                role_id=role_ids["agent"], branch_id=branch_ids[i % len(branch_ids)], status="active",
                 department="Renewals", job_title="Renewal agent").returning(users.c.id)))
+        for i, branch_id in enumerate(branch_ids):
+            manager_id = await conn.scalar(insert(users).values(
+                email=f"manager{i + 1}@demo.renewals.test", password_hash="!", first_name=rng.choice(FIRST),
+                last_name=rng.choice(LAST), role_id=role_ids["manager"], branch_id=branch_id, status="active",
+                department="Renewals", job_title="Branch manager").returning(users.c.id))
+            await conn.execute(update(branches).where(branches.c.id == branch_id).values(manager_id=manager_id))
         customer_rows: list[dict[str, Any]] = []
         for i in range(count):
             first, last = rng.choice(FIRST), rng.choice(LAST)
