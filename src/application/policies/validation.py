@@ -18,18 +18,10 @@ __all__ = ["FieldCollector"]
 
 E = TypeVar("E", bound=StrEnum)
 
-_CAMEL = {
-    "first_name": "firstName", "last_name": "lastName", "date_of_birth": "dateOfBirth",
-    "kyc_status": "kycStatus", "communication_preferences": "communicationPreferences",
-    "policy_type": "policyType", "premium_amount": "premiumAmount", "start_date": "startDate",
-    "end_date": "endDate", "renewal_date": "renewalDate", "grace_period_days": "gracePeriodDays",
-    "sum_assured": "sumAssured", "agent_id": "agentId", "branch_id": "branchId",
-    "customer_id": "customerId", "policy_number": "policyNumber", "customer_code": "customerCode",
-}
-
-
 def camel(name: str) -> str:
-    return _CAMEL.get(name, name)
+    """`premium_amount` -> `premiumAmount`: field names as the API spells them."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
 
 class FieldCollector:
