@@ -150,3 +150,14 @@ async def test_policy_list_filters_sorts_searches_and_paginates(container: AppCo
     assert [p.id for p in by_number.items] == [made[5].id]
     nothing = await policies.list(PolicyFilters(q="zzz", status=("active",)), PageRequest())
     assert nothing.total == 0 and nothing.items == []
+
+
+async def test_cases_sort_by_urgency_not_alphabet(container: AppContainer) -> None:
+    customer = await container.application.customers().register(new_customer())
+    issue = container.application.policies().issue
+    for days, premium in ((40, "1000"), (3, "60000"), (10, "20000"), (5, "2000")):  # low, urgent, medium, high
+        await issue(new_policy(customer.id, renewal_in_days=days, premium_amount=Decimal(premium)))
+    cases = container.application.cases()
+    assert await cases.open_due_cases() == 4
+    page = await cases.list(CaseFilters(), PageRequest(sort=(SortKey("priority", True),)))
+    assert [c.priority for c in page.items] == ["urgent", "high", "medium", "low"]

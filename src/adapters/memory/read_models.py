@@ -10,7 +10,7 @@ from adapters.memory.store import MemoryStore
 from application.policies.ports import CaseFilters, CustomerFilters, PolicyFilters
 from application.policies.views import CaseView, CustomerView, PolicyView
 from application.shared.pagination import Page, PageRequest
-from domain.policies.model import Customer, Policy, RenewalCase
+from domain.policies.model import PRIORITY_RANK, CasePriority, Customer, Policy, RenewalCase
 from domain.shared.ids import BatchId, BranchId, CaseId, CustomerId, PolicyId, UserId
 
 __all__ = ["InMemoryPoliciesReadModel"]
@@ -145,7 +145,7 @@ class InMemoryPoliciesReadModel:
         rows = [k for k in self._store.tables.cases.values() if keep(k)]
         return _paginate([self._case(k) for k in rows], page, {
             "createdAt": lambda v: v.created_at, "renewalDate": lambda v: v.renewal_date,
-            "renewalAmount": lambda v: v.renewal_amount, "priority": lambda v: v.priority,
+            "renewalAmount": lambda v: v.renewal_amount, "priority": lambda v: PRIORITY_RANK[CasePriority(v.priority)],
             "status": lambda v: v.status, "caseNumber": lambda v: v.case_number}, lambda v: v.id)
 
     async def get_case(self, case_id: int) -> CaseView | None:

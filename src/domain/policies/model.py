@@ -18,7 +18,7 @@ from domain.policies.events import (
 from domain.shared.events import EventRecorder
 
 __all__ = [
-    "CasePriority", "CaseStatus", "Customer", "KycStatus", "PaymentStatus", "Policy", "PolicyStatus",
+    "PRIORITY_RANK", "CasePriority", "CaseStatus", "Customer", "KycStatus", "PaymentStatus", "Policy", "PolicyStatus",
     "RenewalCase",
 ]
 
@@ -53,6 +53,9 @@ class CasePriority(StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
     URGENT = "urgent"
+
+
+PRIORITY_RANK = {CasePriority.LOW: 1, CasePriority.MEDIUM: 2, CasePriority.HIGH: 3, CasePriority.URGENT: 4}
 
 
 class PaymentStatus(StrEnum):

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, or_, select
+from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, case, or_, select
 
 from adapters.asyncpg.read_pool import AsyncpgReadPool
 from adapters.sqlalchemy.listing import (
@@ -30,6 +30,7 @@ from adapters.sqlalchemy.tables.policies import renewal_cases as rc
 from application.policies.ports import CaseFilters, CustomerFilters, PolicyFilters
 from application.policies.views import CaseView, CustomerView, PolicyView
 from application.shared.pagination import Page, PageRequest, SortKey
+from domain.policies.model import PRIORITY_RANK
 from domain.shared.ids import BatchId, BranchId, CaseId, CustomerId, PolicyId, UserId
 
 __all__ = ["SqlAlchemyPoliciesReadModel"]
@@ -59,7 +60,9 @@ POLICY_SORT: dict[str, ColumnElement[Any]] = {
     "status": p.c.status}
 CASE_SORT: dict[str, ColumnElement[Any]] = {
     "createdAt": rc.c.created_at, "renewalDate": p.c.renewal_date, "renewalAmount": rc.c.renewal_amount,
-    "priority": rc.c.priority, "status": rc.c.status, "caseNumber": rc.c.case_number}
+    # priorities sort by urgency, not alphabetically
+    "priority": case({str(k): v for k, v in PRIORITY_RANK.items()}, value=rc.c.priority, else_=0),
+    "status": rc.c.status, "caseNumber": rc.c.case_number}
 
 
 def _any_of(column: ColumnElement[Any], name: str, item_type: Any = String) -> Callable[[], ColumnElement[bool]]:
