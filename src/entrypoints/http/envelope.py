@@ -7,12 +7,13 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 from litestar import Response
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.serialization import default_serializer
 
 from application.shared.pagination import Page
 from domain.shared.ids import EntityId
 
-__all__ = ["Envelope", "JsonResponse", "Pagination", "ok", "pagination_of"]
+__all__ = ["Envelope", "ErrorBody", "JsonResponse", "Pagination", "error_responses", "ok", "pagination_of"]
 
 T = TypeVar("T")
 
@@ -64,3 +65,36 @@ class JsonResponse(Response[Any]):
             return super().render(content, media_type, enc_hook)
         return _encoder(enc_hook).encode(content)
 
+
+
+class FieldProblem(msgspec.Struct):
+    field: str
+    message: str
+
+
+class ErrorDetail(msgspec.Struct, rename="camel", kw_only=True):
+    code: str
+    message: str
+    details: list[FieldProblem]
+    request_id: str
+
+
+class ErrorBody(msgspec.Struct, kw_only=True):
+    """`{"success": false, "error": {...}}` as api.md requires."""
+
+    error: ErrorDetail
+    success: bool = False
+
+
+_ERROR_TEXT = {
+    400: "Malformed JSON (`malformed_json`)",
+    404: "Not found, or not visible to the caller (`not_found`)",
+    409: "A unique key is taken or the state forbids the change (`conflict`)",
+    422: "Invalid fields, each named in `details` (`validation_failed`)",
+}
+
+
+def error_responses(*codes: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the error envelope under the given status codes."""
+    return {code: ResponseSpec(data_container=ErrorBody, description=_ERROR_TEXT[code], generate_examples=False)
+            for code in codes}

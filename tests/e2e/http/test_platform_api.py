@@ -66,6 +66,12 @@ async def test_openapi_lists_every_endpoint_with_schemas(client: httpx.AsyncClie
         responses = document["paths"][path][method]["responses"]
         success = next(r for code, r in responses.items() if code.startswith("2"))
         assert "content" in success, (path, method)
+    for path, method in EXPECTED_OPERATIONS:
+        if path.startswith("/api/") and path != "/api/policy-types":
+            responses = document["paths"][path][method]["responses"]
+            expected = "404" if method == "get" and path.endswith("}") else "422"
+            body = responses[expected]["content"]["application/json"]["schema"]
+            assert body == {"$ref": "#/components/schemas/ErrorBody"}, (path, method)
     schemas = document["components"]["schemas"]
     assert schemas["PolicyView"]["properties"]["id"]["type"] == "string"
     assert {"NewPolicy", "PolicyChanges", "NewCustomer", "CaseView"} <= set(schemas)

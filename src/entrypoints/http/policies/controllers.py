@@ -17,7 +17,7 @@ from application.policies.ports import CaseFilters, CustomerFilters, PolicyFilte
 from application.policies.views import CaseView, CustomerView, PolicyView
 from domain.policies.model import CasePriority, CaseStatus, KycStatus, PolicyStatus
 from entrypoints.http.deps import provide_cases, provide_customers, provide_policies
-from entrypoints.http.envelope import Envelope, ok, pagination_of
+from entrypoints.http.envelope import Envelope, error_responses, ok, pagination_of
 from entrypoints.http.ids import path_id
 from entrypoints.http.lists import enum_values, id_values, page_request, text_values
 from entrypoints.http.policies.schemas import CaseList, CustomerList, PolicyList, PolicyTypeList
@@ -48,7 +48,8 @@ class CustomerController(Controller):
     tags = ["customers"]
     dependencies = {"customers": Provide(provide_customers, sync_to_thread=False)}
 
-    @get("/", description=f"Sort whitelist: {', '.join(CUSTOMER_SORT)}; default `-createdAt`.")
+    @get("/", description=f"Sort whitelist: {', '.join(CUSTOMER_SORT)}; default `-createdAt`.",
+         responses=error_responses(422))
     async def list_customers(self, customers: Customers, page: Page = 1, limit: Limit = 20,
                              sort: Sort = None, kyc_status: KycQ = None,
                              q: Search = None) -> Envelope[CustomerList]:
@@ -58,16 +59,16 @@ class CustomerController(Controller):
         result = await customers.list(filters, request)
         return ok(CustomerList(customers=result.items, pagination=pagination_of(result)))
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, responses=error_responses(400, 409, 422))
     async def register_customer(self, data: JSONBody[NewCustomer], customers: Customers) -> Envelope[CustomerView]:
         """Register a customer."""
         return ok(await customers.register(data))
 
-    @get("/{customer_id:str}")
+    @get("/{customer_id:str}", responses=error_responses(404))
     async def get_customer(self, customer_id: Ident, customers: Customers) -> Envelope[CustomerView]:
         return ok(await customers.get(path_id(customer_id, "customer")))
 
-    @patch("/{customer_id:str}")
+    @patch("/{customer_id:str}", responses=error_responses(400, 404, 409, 422))
     async def update_customer(self, customer_id: Ident, data: JSONBody[CustomerChanges],
                               customers: Customers) -> Envelope[CustomerView]:
         """Change some fields of a customer."""
@@ -79,7 +80,8 @@ class PolicyController(Controller):
     tags = ["policies"]
     dependencies = {"policies": Provide(provide_policies, sync_to_thread=False)}
 
-    @get("/", description=f"Sort whitelist: {', '.join(POLICY_SORT)}; default `renewalDate`.")
+    @get("/", description=f"Sort whitelist: {', '.join(POLICY_SORT)}; default `renewalDate`.",
+         responses=error_responses(422))
     async def list_policies(self, policies: Policies, page: Page = 1, limit: Limit = 20, sort: Sort = None,
                             status: Csv = None, policy_type: PolicyTypeQ = None, branch: Csv = None,
                             customer: Csv = None,
@@ -95,16 +97,16 @@ class PolicyController(Controller):
         result = await policies.list(filters, request)
         return ok(PolicyList(policies=result.items, pagination=pagination_of(result)))
 
-    @post("/", status_code=201)
+    @post("/", status_code=201, responses=error_responses(400, 409, 422))
     async def issue_policy(self, data: JSONBody[NewPolicy], policies: Policies) -> Envelope[PolicyView]:
         """Add a policy to the book; one already inside its renewal window gets its case right away."""
         return ok(await policies.issue(data))
 
-    @get("/{policy_id:str}")
+    @get("/{policy_id:str}", responses=error_responses(404))
     async def get_policy(self, policy_id: Ident, policies: Policies) -> Envelope[PolicyView]:
         return ok(await policies.get(path_id(policy_id, "policy")))
 
-    @patch("/{policy_id:str}")
+    @patch("/{policy_id:str}", responses=error_responses(400, 404, 409, 422))
     async def update_policy(self, policy_id: Ident, data: JSONBody[PolicyChanges],
                             policies: Policies) -> Envelope[PolicyView]:
         """Change some fields of a policy; the term is checked as a whole."""
@@ -127,7 +129,8 @@ class CaseController(Controller):
     tags = ["cases"]
     dependencies = {"cases": Provide(provide_cases, sync_to_thread=False)}
 
-    @get("/", description=f"Sort whitelist: {', '.join(CASE_SORT)}; default `renewalDate`.")
+    @get("/", description=f"Sort whitelist: {', '.join(CASE_SORT)}; default `renewalDate`.",
+         responses=error_responses(422))
     async def list_cases(self, cases: Cases, page: Page = 1, limit: Limit = 20, sort: Sort = None,
                          status: Csv = None, priority: Csv = None, assignee: Csv = None, batch: Csv = None,
                          renewal_from: FromQ = None, renewal_to: ToQ = None,
@@ -141,6 +144,6 @@ class CaseController(Controller):
         result = await cases.list(filters, request)
         return ok(CaseList(cases=result.items, pagination=pagination_of(result)))
 
-    @get("/{case_id:str}")
+    @get("/{case_id:str}", responses=error_responses(404))
     async def get_case(self, case_id: Ident, cases: Cases) -> Envelope[CaseView]:
         return ok(await cases.get(path_id(case_id, "case")))
