@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from adapters.memory.store import MemoryStore
@@ -30,8 +30,9 @@ def _stored(entity: T) -> T:
 class _Repository(Generic[T]):
     unique: tuple[str, str] = ("", "")  # (attribute, camelCase field)
 
-    def __init__(self, store: MemoryStore, table: Callable[[], dict[int, T]], sequence: str) -> None:
+    def __init__(self, store: MemoryStore, table: Callable[[], dict[int, T]], sequence: str, at: datetime) -> None:
         self._store = store
+        self._at = at  # one timestamp per unit of work, as PostgreSQL's now() is per transaction
         self._table: Callable[[], dict[int, T]] = table
         self._sequence = sequence
         self.staged: dict[int, T] = {}
@@ -57,28 +58,28 @@ class _Repository(Generic[T]):
     async def add(self, entity: T) -> None:
         self._check(entity)
         entity.id = self._store.next_value(self._sequence)
-        entity.created_at = entity.updated_at = self._store.now()
+        entity.created_at = entity.updated_at = self._at
         self.staged[entity.id] = _stored(entity)
 
     async def save(self, entity: T) -> None:
         assert entity.id is not None
         self._check(entity)
-        entity.updated_at = self._store.now()
+        entity.updated_at = self._at
         self.staged[entity.id] = _stored(entity)
 
 
 class InMemoryCustomerRepository(_Repository[Customer]):
     unique = ("customer_code", "customerCode")
 
-    def __init__(self, store: MemoryStore) -> None:
-        super().__init__(store, lambda: store.tables.customers, "customers.id")
+    def __init__(self, store: MemoryStore, at: datetime) -> None:
+        super().__init__(store, lambda: store.tables.customers, "customers.id", at)
 
 
 class InMemoryPolicyRepository(_Repository[Policy]):
     unique = ("policy_number", "policyNumber")
 
-    def __init__(self, store: MemoryStore) -> None:
-        super().__init__(store, lambda: store.tables.policies, "policies.id")
+    def __init__(self, store: MemoryStore, at: datetime) -> None:
+        super().__init__(store, lambda: store.tables.policies, "policies.id", at)
 
     def visible(self) -> list[Policy]:
         merged: dict[int, Any] = {**self._store.tables.policies, **self.staged}
@@ -88,8 +89,8 @@ class InMemoryPolicyRepository(_Repository[Policy]):
 class InMemoryRenewalCaseRepository(_Repository[RenewalCase]):
     unique = ("case_number", "caseNumber")
 
-    def __init__(self, store: MemoryStore, policies: InMemoryPolicyRepository) -> None:
-        super().__init__(store, lambda: store.tables.cases, "renewal_cases.id")
+    def __init__(self, store: MemoryStore, policies: InMemoryPolicyRepository, at: datetime) -> None:
+        super().__init__(store, lambda: store.tables.cases, "renewal_cases.id", at)
         self._policies = policies
 
     def check_unique(self) -> None:

@@ -54,9 +54,10 @@ class InMemoryPoliciesUnitOfWork:
         self.committed = False
 
     async def __aenter__(self) -> Self:
-        self.customers = InMemoryCustomerRepository(self._store)
-        self.policies = InMemoryPolicyRepository(self._store)
-        self.cases = InMemoryRenewalCaseRepository(self._store, self.policies)
+        at = self._store.now()
+        self.customers = InMemoryCustomerRepository(self._store, at)
+        self.policies = InMemoryPolicyRepository(self._store, at)
+        self.cases = InMemoryRenewalCaseRepository(self._store, self.policies, at)
         self.sequences = InMemoryNumberSequence(self._store)
         self.outbox = InMemoryOutbox(self._store)
         self._seen = []

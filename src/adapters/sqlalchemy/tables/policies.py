@@ -29,6 +29,10 @@ SEQUENCES = {
     "case_number": Sequence("renewal_case_number_seq", metadata=metadata),
 }
 
+CUSTOMER_SEARCH = (
+    "to_tsvector('simple'::regconfig, (((((first_name)::text || ' '::text) || (last_name)::text) || ' '::text)"
+    " || replace((customer_code)::text, '-'::text, ' '::text)))")
+
 customers = Table(
     "customers", metadata,
     Column("id", Integer, primary_key=True),
@@ -42,9 +46,8 @@ customers = Table(
     Column("kyc_status", String(20), nullable=False, server_default="pending"),
     Column("kyc_documents", JSONB),
     Column("communication_preferences", JSONB),
-    Column("search_vector", TSVECTOR, Computed(
-        "to_tsvector('simple'::regconfig, (((first_name)::text || ' '::text) || (last_name)::text) || ' '::text"
-        " || (customer_code)::text)", persisted=True)),
+    # codes like CUST-000010 are split on hyphens, or PostgreSQL reads "-000010" as a signed number
+    Column("search_vector", TSVECTOR, Computed(CUSTOMER_SEARCH, persisted=True)),
     created_at(),
     updated_at(),
     Index("ix_customers_email", "email"),
