@@ -161,3 +161,12 @@ async def test_cases_sort_by_urgency_not_alphabet(container: AppContainer) -> No
     assert await cases.open_due_cases() == 4
     page = await cases.list(CaseFilters(), PageRequest(sort=(SortKey("priority", True),)))
     assert [c.priority for c in page.items] == ["urgent", "high", "medium", "low"]
+
+
+async def test_statuses_sort_in_workflow_order(container: AppContainer) -> None:
+    customer = await container.application.customers().register(new_customer())
+    issue = container.application.policies().issue
+    for status in ("lapsed", "active", "cancelled", "pending"):
+        await issue(new_policy(customer.id, status=status))
+    page = await container.application.policies().list(PolicyFilters(), PageRequest(sort=(SortKey("status"),)))
+    assert [p.status for p in page.items] == ["active", "pending", "lapsed", "cancelled"]

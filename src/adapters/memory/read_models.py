@@ -10,7 +10,17 @@ from adapters.memory.store import MemoryStore
 from application.policies.ports import CaseFilters, CustomerFilters, PolicyFilters
 from application.policies.views import CaseView, CustomerView, PolicyView
 from application.shared.pagination import Page, PageRequest
-from domain.policies.model import PRIORITY_RANK, CasePriority, Customer, Policy, RenewalCase
+from domain.policies.model import (
+    CASE_STATUS_RANK,
+    POLICY_STATUS_RANK,
+    PRIORITY_RANK,
+    CasePriority,
+    CaseStatus,
+    Customer,
+    Policy,
+    PolicyStatus,
+    RenewalCase,
+)
 from domain.shared.ids import BatchId, BranchId, CaseId, CustomerId, PolicyId, UserId
 
 __all__ = ["InMemoryPoliciesReadModel"]
@@ -123,7 +133,7 @@ class InMemoryPoliciesReadModel:
             "renewalDate": lambda v: v.renewal_date, "endDate": lambda v: v.end_date,
             "startDate": lambda v: v.start_date, "premiumAmount": lambda v: v.premium_amount,
             "policyNumber": lambda v: v.policy_number, "createdAt": lambda v: v.created_at,
-            "status": lambda v: v.status}, lambda v: v.id)
+            "status": lambda v: POLICY_STATUS_RANK[PolicyStatus(v.status)]}, lambda v: v.id)
 
     async def get_policy(self, policy_id: int) -> PolicyView | None:
         p = self._store.tables.policies.get(policy_id)
@@ -146,7 +156,8 @@ class InMemoryPoliciesReadModel:
         return _paginate([self._case(k) for k in rows], page, {
             "createdAt": lambda v: v.created_at, "renewalDate": lambda v: v.renewal_date,
             "renewalAmount": lambda v: v.renewal_amount, "priority": lambda v: PRIORITY_RANK[CasePriority(v.priority)],
-            "status": lambda v: v.status, "caseNumber": lambda v: v.case_number}, lambda v: v.id)
+            "status": lambda v: CASE_STATUS_RANK[CaseStatus(v.status)], "caseNumber": lambda v: v.case_number},
+            lambda v: v.id)
 
     async def get_case(self, case_id: int) -> CaseView | None:
         k = self._store.tables.cases.get(case_id)

@@ -18,7 +18,16 @@ from domain.policies.events import (
 from domain.shared.events import EventRecorder
 
 __all__ = [
-    "PRIORITY_RANK", "CasePriority", "CaseStatus", "Customer", "KycStatus", "PaymentStatus", "Policy", "PolicyStatus",
+    "CASE_STATUS_RANK",
+    "POLICY_STATUS_RANK",
+    "PRIORITY_RANK",
+    "CasePriority",
+    "CaseStatus",
+    "Customer",
+    "KycStatus",
+    "PaymentStatus",
+    "Policy",
+    "PolicyStatus",
     "RenewalCase",
 ]
 
@@ -56,6 +65,9 @@ class CasePriority(StrEnum):
 
 
 PRIORITY_RANK = {CasePriority.LOW: 1, CasePriority.MEDIUM: 2, CasePriority.HIGH: 3, CasePriority.URGENT: 4}
+# statuses sort in the order a case (or a policy) moves through them, not alphabetically
+CASE_STATUS_RANK = {status: rank for rank, status in enumerate(CaseStatus, start=1)}
+POLICY_STATUS_RANK = {status: rank for rank, status in enumerate(PolicyStatus, start=1)}
 
 
 class PaymentStatus(StrEnum):

@@ -30,7 +30,7 @@ from adapters.sqlalchemy.tables.policies import renewal_cases as rc
 from application.policies.ports import CaseFilters, CustomerFilters, PolicyFilters
 from application.policies.views import CaseView, CustomerView, PolicyView
 from application.shared.pagination import Page, PageRequest, SortKey
-from domain.policies.model import PRIORITY_RANK
+from domain.policies.model import CASE_STATUS_RANK, POLICY_STATUS_RANK, PRIORITY_RANK
 from domain.shared.ids import BatchId, BranchId, CaseId, CustomerId, PolicyId, UserId
 
 __all__ = ["SqlAlchemyPoliciesReadModel"]
@@ -57,12 +57,13 @@ CUSTOMER_SORT: dict[str, ColumnElement[Any]] = {
 POLICY_SORT: dict[str, ColumnElement[Any]] = {
     "renewalDate": p.c.renewal_date, "endDate": p.c.end_date, "startDate": p.c.start_date,
     "premiumAmount": p.c.premium_amount, "policyNumber": p.c.policy_number, "createdAt": p.c.created_at,
-    "status": p.c.status}
+    "status": case({str(k): v for k, v in POLICY_STATUS_RANK.items()}, value=p.c.status, else_=0)}
 CASE_SORT: dict[str, ColumnElement[Any]] = {
     "createdAt": rc.c.created_at, "renewalDate": p.c.renewal_date, "renewalAmount": rc.c.renewal_amount,
     # priorities sort by urgency, not alphabetically
     "priority": case({str(k): v for k, v in PRIORITY_RANK.items()}, value=rc.c.priority, else_=0),
-    "status": rc.c.status, "caseNumber": rc.c.case_number}
+    "status": case({str(k): v for k, v in CASE_STATUS_RANK.items()}, value=rc.c.status, else_=0),
+    "caseNumber": rc.c.case_number}
 
 
 def _any_of(column: ColumnElement[Any], name: str, item_type: Any = String) -> Callable[[], ColumnElement[bool]]:
