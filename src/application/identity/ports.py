@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Literal, Protocol
+
+import msgspec
 
 from domain.identity.throttling import ThrottleDecision
 
-__all__ = ["LoginThrottle"]
+__all__ = [
+    "TOKEN_PURPOSES",
+    "AccessClaims",
+    "AccessTokenIssuer",
+    "InvalidToken",
+    "InvalidTokenReason",
+    "LoginThrottle",
+    "TokenPurpose",
+]
 
 
 class LoginThrottle(Protocol):
@@ -37,4 +47,69 @@ class LoginThrottle(Protocol):
 
     async def record_success(self, account: str, ip: str) -> None:
         """Clear the delay history of this (account, ip) pair after the right password; keep the other counts."""
+        ...
+
+
+# --- access tokens ----------------------------------------------------------------------------------------
+
+TokenPurpose = Literal["access", "mfa_setup", "mfa_challenge"]
+TOKEN_PURPOSES: tuple[TokenPurpose, ...] = ("access", "mfa_setup", "mfa_challenge")
+
+InvalidTokenReason = Literal[
+    "expired", "not_yet_valid", "bad_signature", "unknown_key", "malformed", "wrong_purpose", "wrong_audience",
+    "wrong_issuer",
+]
+
+
+class AccessClaims(msgspec.Struct, frozen=True, kw_only=True):
+    """What a verified access token says; times are Unix seconds (UTC).
+
+    `purpose` limits what the token may do: "access" is an ordinary session token; "mfa_setup" is given to a user
+    whose role requires MFA but who has none yet, and opens only the MFA set-up endpoints; "mfa_challenge" is the
+    login's intermediate token that opens only the MFA verification step.
+
+    A valid signature is not enough: the request guard must still compare `session_version` (and the session
+    itself) with the session store, so that logout, logout-all, deactivation, password change and role change
+    take effect on the very next request.
+    """
+
+    user_id: int
+    session_id: str
+    session_version: int
+    purpose: TokenPurpose = "access"
+    issued_at: int
+    expires_at: int
+    token_id: str
+
+
+class InvalidToken(Exception):
+    """The token cannot be accepted; `reason` is for logs and metrics, never for the client (answer a plain 401)."""
+
+    def __init__(self, reason: InvalidTokenReason) -> None:
+        super().__init__(reason)
+        self.reason: InvalidTokenReason = reason
+
+
+class AccessTokenIssuer(Protocol):
+    """Issues and verifies short-lived, signed access tokens naming user, session and signing key.
+
+    `verify` checks the signature, the signing key, issuer, audience, the times (with a small leeway) and that the
+    token's purpose is exactly `purpose` (an "mfa_setup" token is no "access" token); it raises InvalidToken.
+    It does not consult the session store: that is the request guard's job.
+    """
+
+    def issue(
+        self,
+        *,
+        user_id: int,
+        session_id: str,
+        session_version: int,
+        purpose: TokenPurpose = "access",
+        ttl_seconds: int | None = None,
+    ) -> tuple[str, AccessClaims]:
+        """Sign a new token with the current key; `ttl_seconds` defaults to the issuer's configured lifetime."""
+        ...
+
+    def verify(self, token: str, *, purpose: TokenPurpose = "access") -> AccessClaims:
+        """The token's claims if it is valid now and for `purpose`; otherwise raise InvalidToken."""
         ...
