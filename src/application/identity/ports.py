@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 import msgspec
 
+from domain.identity.sessions import DeviceSession, RefreshOutcome
 from domain.identity.throttling import ThrottleDecision
 
 __all__ = [
@@ -15,6 +17,7 @@ __all__ = [
     "InvalidToken",
     "InvalidTokenReason",
     "LoginThrottle",
+    "SessionStore",
     "TokenPurpose",
 ]
 
@@ -112,4 +115,58 @@ class AccessTokenIssuer(Protocol):
 
     def verify(self, token: str, *, purpose: TokenPurpose = "access") -> AccessClaims:
         """The token's claims if it is valid now and for `purpose`; otherwise raise InvalidToken."""
+        ...
+
+
+# --- device sessions and refresh tokens -------------------------------------------------------------------
+
+class SessionStore(Protocol):
+    """Device sessions and their refresh-token families; every method is one atomic transaction of its own.
+
+    Refresh tokens arrive already hashed (`hash_refresh_token`): the store never sees an opaque token. Sessions
+    are named by their public id. A revocation sets `revoked_at` and bumps `version`, so access tokens carrying
+    the old version are refused by the request guard on the very next request; `revoke` and `revoke_all` touch
+    only live sessions (neither revoked nor expired) and report how many they ended.
+    """
+
+    async def start(
+        self, *, user_id: int, token_hash: str, user_agent: str | None, ip_address: str | None, now: datetime,
+        session_ttl: timedelta, refresh_ttl: timedelta,
+    ) -> DeviceSession:
+        """Open a session (version 1, a new public id) ending `session_ttl` from now, with its first refresh
+        token, which expires after `refresh_ttl` or with the session, whichever comes first. Device details
+        longer than their columns are cut."""
+        ...
+
+    async def rotate(
+        self, *, token_hash: str, new_token_hash: str, now: datetime, refresh_ttl: timedelta,
+    ) -> tuple[RefreshOutcome, DeviceSession | None]:
+        """Present a refresh token, deciding by `rotation_outcome` with the token (and its session) locked.
+
+        ROTATED: the token is marked used, `new_token_hash` stored as its successor (capped at the session's
+        expiry) and the session's `last_used_at` set to now. REUSED: the token had been rotated before, so the
+        whole session is revoked with reason "refresh_reuse". Of concurrent calls with one token at most one
+        rotates; the others see it used. The session is returned in its new state for every outcome but
+        UNKNOWN (None), for auditing: only ROTATED allows issuing tokens.
+        """
+        ...
+
+    async def revoke(self, session_id: str, *, user_id: int, now: datetime, reason: str) -> bool:
+        """End one live session of this user (logout, DELETE /api/auth/sessions/{id}); False if there is no
+        such live session of this user: another user's session is never touched."""
+        ...
+
+    async def revoke_all(
+        self, user_id: int, *, now: datetime, reason: str, except_session: str | None = None,
+    ) -> int:
+        """End every live session of the user but `except_session` (logout-all, deactivation, password or role
+        change); the number ended."""
+        ...
+
+    async def active(self, user_id: int, *, now: datetime) -> list[DeviceSession]:
+        """The user's live sessions, the most recently used first (GET /api/auth/sessions)."""
+        ...
+
+    async def get(self, session_id: str) -> DeviceSession | None:
+        """The session in whatever state, for the request guard's check of revocation, expiry and version."""
         ...

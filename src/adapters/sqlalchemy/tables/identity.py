@@ -1,13 +1,13 @@
-"""Tables of the identity context: branches, roles and users."""
+"""Tables of the identity context: branches, roles, users, and device sessions with their refresh tokens."""
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text, text
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 
 from adapters.sqlalchemy.metadata import created_at, metadata, updated_at
 
-__all__ = ["branches", "roles", "users"]
+__all__ = ["branches", "refresh_tokens", "roles", "user_sessions", "users"]
 
 branches = Table(
     "branches", metadata,
@@ -63,4 +63,35 @@ users = Table(
     Index("idx_users_email", "email", unique=True),
     Index("idx_users_role_status", "role_id", "status"),
     Index("idx_users_branch", "branch_id"),
+)
+
+# One row per login on one device; `public_id` is the session id in access tokens and the sessions API (the
+# serial `id` never leaves the database). `version` is bumped to end the session's access tokens at once.
+user_sessions = Table(
+    "user_sessions", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("public_id", String(32), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("user_agent", String(500)),
+    Column("ip_address", String(45)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),  # absolute: refreshing never extends it
+    Column("revoked_at", DateTime(timezone=True)),
+    Column("revoked_reason", String(50)),
+    Column("version", Integer, nullable=False, server_default=text("1")),
+    Index("ix_user_sessions_user_revoked", "user_id", "revoked_at"),
+)
+
+# The refresh-token family of each session: only SHA-256 hashes are stored; a used token is kept, so that
+# presenting it again is recognised as reuse, until its session is deleted.
+refresh_tokens = Table(
+    "refresh_tokens", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("session_id", BigInteger, ForeignKey("user_sessions.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_refresh_tokens_session", "session_id"),
 )
