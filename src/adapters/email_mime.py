@@ -18,7 +18,7 @@ from email.utils import format_datetime, make_msgid
 
 from application.ports.email import EmailAttachment, EmailRejected, OutboundEmail
 
-__all__ = ["all_recipients", "build_mime", "parse_mailbox", "sender_address"]
+__all__ = ["all_recipients", "build_mime", "message_id_domain_for", "parse_mailbox", "sender_address"]
 
 _ASCII_POLICY = email_policy.SMTP.clone(cte_type="7bit")
 _UTF8_POLICY = email_policy.SMTPUTF8.clone(cte_type="7bit")
@@ -52,6 +52,15 @@ def parse_mailbox(value: str, *, field: str = "address") -> Address:
     if len(addresses) != 1 or defects or not addresses[0].username or not addresses[0].domain:
         raise EmailRejected(f"{field}: not one valid e-mail address: {value!r}", code="invalid_address")
     return addresses[0]
+
+
+def message_id_domain_for(default_from: str, override: str | None = None) -> str:
+    """Check an adapter's configured sender (ValueError when unusable); its domain names our Message-IDs."""
+    try:
+        domain = parse_mailbox(default_from, field="default_from").domain
+    except EmailRejected as exc:
+        raise ValueError(str(exc)) from exc
+    return override or domain
 
 
 def sender_address(email: OutboundEmail, *, default_from: str) -> Address:

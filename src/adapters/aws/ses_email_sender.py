@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
-from adapters.email_mime import build_mime, parse_mailbox, sender_address
+from adapters.email_mime import build_mime, message_id_domain_for, parse_mailbox, sender_address
 from application.ports.email import EmailRejected, EmailUnavailable, OutboundEmail, SentEmail
 
 __all__ = ["SesEmailSender", "ses_tags"]
@@ -77,14 +77,10 @@ class SesEmailSender:
     def __init__(self, client: Any, *, default_from: str, configuration_set: str | None = None,
                  message_id_domain: str | None = None) -> None:
         """Wrap an open aioboto3 `sesv2` client (created once per process and injected)."""
-        try:
-            domain = parse_mailbox(default_from, field="default_from").domain
-        except EmailRejected as exc:
-            raise ValueError(str(exc)) from exc
         self._client = client
         self._default_from = default_from
         self._configuration_set = configuration_set
-        self._message_id_domain = message_id_domain or domain
+        self._message_id_domain = message_id_domain_for(default_from, message_id_domain)
 
     def _request(self, email: OutboundEmail) -> dict[str, Any]:
         message = build_mime(email, default_from=self._default_from, message_id_domain=self._message_id_domain)

@@ -14,8 +14,8 @@ import json
 import os
 from pathlib import Path
 
-from adapters.email_mime import build_mime, parse_mailbox, sender_address
-from application.ports.email import EmailRejected, EmailUnavailable, OutboundEmail, SentEmail
+from adapters.email_mime import build_mime, message_id_domain_for, sender_address
+from application.ports.email import EmailUnavailable, OutboundEmail, SentEmail
 
 __all__ = ["INDEX_FILE", "FileEmailSender"]
 
@@ -36,13 +36,9 @@ def _write(directory: Path, name: str, data: bytes, index_line: bytes) -> None:
 
 class FileEmailSender:
     def __init__(self, directory: Path, *, default_from: str, message_id_domain: str | None = None) -> None:
-        try:
-            domain = parse_mailbox(default_from, field="default_from").domain
-        except EmailRejected as exc:
-            raise ValueError(str(exc)) from exc
         self._directory = directory
         self._default_from = default_from
-        self._message_id_domain = message_id_domain or domain
+        self._message_id_domain = message_id_domain_for(default_from, message_id_domain)
 
     @property
     def directory(self) -> Path:

@@ -22,7 +22,7 @@ from typing import Literal
 
 import aiosmtplib
 
-from adapters.email_mime import all_recipients, build_mime, parse_mailbox, sender_address
+from adapters.email_mime import all_recipients, build_mime, message_id_domain_for, sender_address
 from application.ports.email import EmailRejected, EmailUnavailable, OutboundEmail, SentEmail
 
 __all__ = ["SmtpEmailSender"]
@@ -57,10 +57,6 @@ class SmtpEmailSender:
             raise ValueError("give both username and password, or neither")
         if security not in ("starttls", "tls", "none"):
             raise ValueError(f"unknown SMTP security {security!r}")
-        try:
-            domain = parse_mailbox(default_from, field="default_from").domain
-        except EmailRejected as exc:
-            raise ValueError(str(exc)) from exc
         self._host = host
         self._port = port
         self._username = username
@@ -69,7 +65,7 @@ class SmtpEmailSender:
         self._default_from = default_from
         self._timeout = timeout
         self._tls_context = tls_context
-        self._message_id_domain = message_id_domain or domain
+        self._message_id_domain = message_id_domain_for(default_from, message_id_domain)
         self._local_hostname = local_hostname
 
     def _client(self) -> aiosmtplib.SMTP:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, case, or_, select
 
@@ -36,6 +36,7 @@ from domain.shared.ids import BatchId, BranchId, CaseId, CustomerId, PolicyId, U
 __all__ = ["SqlAlchemyPoliciesReadModel"]
 
 Row = Sequence[Any]
+V = TypeVar("V")
 Conditions = dict[str, Callable[[], ColumnElement[bool]]]
 
 _CUSTOMER_COLS = (c.c.id, c.c.customer_code, c.c.first_name, c.c.last_name, c.c.email, c.c.phone,
@@ -191,14 +192,16 @@ class SqlAlchemyPoliciesReadModel:
         return rows[0] if rows else None
 
     async def _page(self, page_stmt: Select[Any], count_base: Select[Any], params: dict[str, Any],
-                    page: PageRequest, key: str) -> tuple[list[Row], int, bool]:
+                    page: PageRequest, key: str, view: Callable[[Row], V]) -> Page[V]:
         """One connection for the page and, when it cannot be derived from the page, its total."""
         async with self._reads.acquire() as conn:
             rows: list[Row] = await self._query(page_stmt).fetch(conn, {**params, **page_params(page)})
             if page.page == 1 and len(rows) < page.limit:
-                return rows, len(rows), False
-            total, estimate = await self._counter.count(conn, count_base, params, key)
-        return rows, total, estimate
+                total, estimate = len(rows), False
+            else:
+                total, estimate = await self._counter.count(conn, count_base, params, key)
+        return Page(items=[view(r) for r in rows], page=page.page, limit=page.limit, total=total,
+                    total_is_estimate=estimate)
 
     # customers
     def _customer(self, r: Row) -> CustomerView:
@@ -210,10 +213,8 @@ class SqlAlchemyPoliciesReadModel:
     async def list_customers(self, filters: CustomerFilters, page: PageRequest) -> Page[CustomerView]:
         params = _params(filters)
         shape = _shape(params, _CUSTOMER_WHERE)
-        rows, total, est = await self._page(_customers_page(shape, page.sort), _customers_base(shape), params, page,
-                                            f"customers{params}")
-        return Page(items=[self._customer(r) for r in rows], page=page.page, limit=page.limit, total=total,
-                    total_is_estimate=est)
+        return await self._page(_customers_page(shape, page.sort), _customers_base(shape), params, page,
+                                f"customers{params}", self._customer)
 
     async def get_customer(self, customer_id: int) -> CustomerView | None:
         row = await self._one(_CUSTOMER_BY_ID, customer_id)
@@ -230,10 +231,8 @@ class SqlAlchemyPoliciesReadModel:
     async def list_policies(self, filters: PolicyFilters, page: PageRequest) -> Page[PolicyView]:
         params = _params(filters)
         shape = _shape(params, _POLICY_WHERE)
-        rows, total, est = await self._page(_policies_page(shape, page.sort), _policies_count_base(shape), params,
-                                            page, f"policies{params}")
-        return Page(items=[self._policy(r) for r in rows], page=page.page, limit=page.limit, total=total,
-                    total_is_estimate=est)
+        return await self._page(_policies_page(shape, page.sort), _policies_count_base(shape), params, page,
+                                f"policies{params}", self._policy)
 
     async def get_policy(self, policy_id: int) -> PolicyView | None:
         row = await self._one(_POLICY_BY_ID, policy_id)
@@ -253,10 +252,8 @@ class SqlAlchemyPoliciesReadModel:
     async def list_cases(self, filters: CaseFilters, page: PageRequest) -> Page[CaseView]:
         params = _params(filters)
         shape = _shape(params, _CASE_WHERE)
-        rows, total, est = await self._page(_cases_page(shape, page.sort), _cases_base(shape), params, page,
-                                            f"cases{params}")
-        return Page(items=[self._case(r) for r in rows], page=page.page, limit=page.limit, total=total,
-                    total_is_estimate=est)
+        return await self._page(_cases_page(shape, page.sort), _cases_base(shape), params, page,
+                                f"cases{params}", self._case)
 
     async def get_case(self, case_id: int) -> CaseView | None:
         row = await self._one(_CASE_BY_ID, case_id)
