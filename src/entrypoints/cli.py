@@ -36,6 +36,10 @@ def migrate(settings: Settings) -> None:
     config.set_main_option("script_location", str(ROOT / "migrations"))
     config.set_main_option("sqlalchemy.url", settings.database_url)
     command.upgrade(config, "head")
+    from entrypoints.cli_identity import ensure_roles
+    added = ensure_roles(settings)
+    if added:
+        print(f"built-in roles added: {', '.join(added)}", flush=True)
 
 
 def seed(settings: Settings) -> int:
@@ -58,6 +62,17 @@ def seed(settings: Settings) -> int:
             await engine.dispose()
 
     return asyncio.run(go())
+
+
+def _print_demo_users(settings: Settings) -> None:
+    from entrypoints.cli_identity import seed_demo_users
+
+    if settings.is_production:
+        return
+    print("demo sign-ins (development only; new passwords on every start; admin and client_admin set up MFA "
+          "at first sign-in):", flush=True)
+    for role, email, password in seed_demo_users(settings):
+        print(f"  {role:<20} {email:<40} {password}", flush=True)
 
 
 def serve(settings: Settings) -> None:
@@ -117,6 +132,7 @@ def run_all() -> None:
         migrate(settings)
         added = seed(settings)
         print(f"demo data: {'added ' + str(added) + ' policies' if added else 'kept what was there'}", flush=True)
+        _print_demo_users(settings)
         procs = [subprocess.Popen([sys.executable, "-m", "entrypoints.cli", name], env=os.environ.copy())
                  for name in ("worker", "serve")]
         print(f"API docs: http://{settings.host}:{settings.port}/api/docs  (Ctrl-C stops everything)", flush=True)
@@ -144,6 +160,10 @@ def main(argv: list[str] | None = None) -> None:
                        ("migrate", "apply database migrations"), ("seed-demo", "load demo data once"),
                        ("run", "run everything (embedded PostgreSQL and Redis when none is configured)")):
         sub.add_parser(name, help=text)
+    admin = sub.add_parser("create-admin", help="create an administrator (asks for the password)")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--first-name", default="Platform")
+    admin.add_argument("--last-name", default="Administrator")
     args = parser.parse_args(argv)
     if args.command == "run":
         run_all()
@@ -157,6 +177,10 @@ def main(argv: list[str] | None = None) -> None:
         migrate(settings)
     elif args.command == "seed-demo":
         print(f"added {seed(settings)} policies")
+        _print_demo_users(settings)
+    elif args.command == "create-admin":
+        from entrypoints.cli_identity import create_admin
+        create_admin(settings, args.email, args.first_name, args.last_name)
 
 
 if __name__ == "__main__":

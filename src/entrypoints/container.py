@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,15 +14,21 @@ from adapters.asyncpg.read_pool import AsyncpgReadPool
 from adapters.aws.ses_email_sender import SesEmailSender
 from adapters.dev.file_email_sender import FileEmailSender
 from adapters.memory.email import InMemoryEmailSender
+from adapters.memory.identity_uow import InMemoryIdentityUnitOfWork, InMemoryPrincipalSource
 from adapters.memory.jobs import InMemoryJobQueue
+from adapters.memory.login_throttle import InMemoryLoginThrottle
 from adapters.memory.read_models import InMemoryPoliciesReadModel
+from adapters.memory.session_store import InMemorySessionStore
 from adapters.memory.store import MemoryStore
 from adapters.memory.uow import InMemoryPoliciesUnitOfWork
 from adapters.phonenumbers.phone_normaliser import PhonenumbersPhoneNormaliser
 from adapters.smtp.smtp_email_sender import SmtpEmailSender
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
+from adapters.sqlalchemy.identity_uow import SqlAlchemyIdentityUnitOfWork
 from adapters.sqlalchemy.policies_uow import SqlAlchemyPoliciesUnitOfWork
+from adapters.sqlalchemy.principal_source import SqlAlchemyPrincipalSource
 from adapters.sqlalchemy.read_models.policies import SqlAlchemyPoliciesReadModel
+from adapters.sqlalchemy.session_store import SqlAlchemySessionStore
 from adapters.system.clock import SystemClock
 from application.policies import event_handlers as policies_events
 from application.policies.cases import RenewalCaseService
@@ -30,6 +37,7 @@ from application.policies.customers import CustomerService
 from application.policies.policies import PolicyService
 from application.shared.events import EventRouter
 from application.shared.outbox_relay import OutboxRelay
+from entrypoints.identity_container import IdentityServices
 from entrypoints.settings import Settings
 
 __all__ = ["AppContainer", "build_container", "build_memory_container"]
@@ -40,6 +48,11 @@ def build_router() -> EventRouter:
     router = EventRouter()
     policies_events.subscribe(router)
     return router
+
+
+def new_session_id() -> str:
+    """A device session's public id: 128 random bits as 32 hex digits (user_sessions.public_id)."""
+    return secrets.token_hex(16)
 
 
 def _queue_backend(settings: Settings) -> str:
@@ -74,6 +87,9 @@ class SqlAdapters(containers.DeclarativeContainer):
                                     max_size=core.settings.provided.db_pool_size)
     policies_read_model = providers.Singleton(SqlAlchemyPoliciesReadModel, read_pool,
                                               currency=core.settings.provided.currency)
+    identity_uow = providers.Factory(SqlAlchemyIdentityUnitOfWork, session_factory, core.router, core.clock)
+    session_store = providers.Singleton(SqlAlchemySessionStore, session_factory, new_id=new_session_id)
+    principal_source = providers.Singleton(SqlAlchemyPrincipalSource, session_factory)
 
 
 class MemoryAdapters(containers.DeclarativeContainer):
@@ -84,6 +100,9 @@ class MemoryAdapters(containers.DeclarativeContainer):
     policies_uow = providers.Factory(InMemoryPoliciesUnitOfWork, store, core.router)
     policies_read_model = providers.Singleton(InMemoryPoliciesReadModel, store,
                                               currency=core.settings.provided.currency)
+    identity_uow = providers.Factory(InMemoryIdentityUnitOfWork, store, core.router)
+    session_store = providers.Singleton(InMemorySessionStore, new_id=new_session_id)
+    principal_source = providers.Singleton(InMemoryPrincipalSource, store, session_store)
 
 
 class ProviderAdapters(containers.DeclarativeContainer):
@@ -137,6 +156,7 @@ class AppContainer:
     adapters: SqlAdapters | MemoryAdapters
     outside: ProviderAdapters
     application: Application
+    identity: IdentityServices
 
 
 def _assemble(settings: Settings, adapters_cls: type[SqlAdapters] | type[MemoryAdapters]) -> AppContainer:
@@ -147,7 +167,10 @@ def _assemble(settings: Settings, adapters_cls: type[SqlAdapters] | type[MemoryA
         sender = providers.Callable(_sender_address, core.settings)
         outside.email_sender.override(providers.Singleton(InMemoryEmailSender, default_from=sender))
     application = Application(core=core, adapters=adapters, outside=outside)
-    return AppContainer(settings, core, adapters, outside, application)
+    identity = IdentityServices(core=core, adapters=adapters, outside=outside)
+    if adapters_cls is MemoryAdapters:
+        identity.throttle.override(providers.Singleton(InMemoryLoginThrottle, core.clock))
+    return AppContainer(settings, core, adapters, outside, application, identity)
 
 
 def build_container(settings: Settings) -> AppContainer:

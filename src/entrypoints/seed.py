@@ -28,14 +28,13 @@ PREMIUMS = {"motor": (4000, 30000), "health": (8000, 60000), "life": (15000, 120
             "home": (3000, 20000), "travel": (800, 6000), "personal_accident": (1000, 8000)}
 
 
-async def _seed_roles(conn: AsyncConnection) -> dict[str, int]:
-    """The built-in roles, with the grants the identity domain defines for them."""
-    ids: dict[str, int] = {}
-    for role in BUILT_IN_ROLES:
-        ids[role.name] = int(await conn.scalar(insert(roles).values(
-            name=role.name, display_name=role.display_name, description=role.description,
-            permissions=role.permissions_json(), is_system=True, requires_mfa=role.requires_mfa,
-        ).returning(roles.c.id)))
+async def _role_ids(conn: AsyncConnection) -> dict[str, int]:
+    """The built-in roles' ids; `renewals migrate` inserts the roles (ProvisioningService)."""
+    rows = (await conn.execute(select(roles.c.name, roles.c.id))).all()
+    ids = {name: int(role_id) for name, role_id in rows}
+    missing = [role.name for role in BUILT_IN_ROLES if role.name not in ids]
+    if missing:
+        raise RuntimeError(f"built-in roles missing ({', '.join(missing)}): run `renewals migrate` first")
     return ids
 
 
@@ -45,7 +44,7 @@ async def seed_demo(engine: AsyncEngine, *, today: date, count: int = 1000, seed
     async with engine.begin() as conn:
         if (await conn.scalar(select(func.count()).select_from(policies))) or 0:
             return 0
-        role_ids = await _seed_roles(conn)
+        role_ids = await _role_ids(conn)
         branch_ids = [await conn.scalar(insert(branches).values(
             code=code, name=name, region=region, state=state, city=city).returning(branches.c.id))
             for code, name, region, state, city in BRANCHES]

@@ -24,7 +24,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     redis_url: str | None = None
     db_pool_size: int = 10
     worker_max_jobs: int = 50
-    jwt_secret: str | None = None
+    jwt_secret: str | None = None  # one signing secret (key id "k1"); JWT_SIGNING_KEYS takes precedence
+    jwt_signing_keys: str | None = None  # "kid:secret,kid:secret": the first signs, all verify (rotation)
+    jwt_issuer: str = "renewal-desk"
+    jwt_audience: str = "renewal-desk-api"
+    access_token_ttl_seconds: int = 900
+    session_ttl_hours: int = 12
+    refresh_idle_minutes: int = 60
+    frontend_url: str = "http://localhost:5173"  # password reset and invitation links point here
     # business rules
     renewal_window_days: int = 45
     default_phone_region: str = "IN"
@@ -130,15 +137,25 @@ def _check(settings: Settings) -> None:
         raise SettingsError("RENEWAL_WINDOW_DAYS must be between 1 and 365")
     if not settings.policy_type_list:
         raise SettingsError("POLICY_TYPES must list at least one policy type")
+    if not 60 <= settings.access_token_ttl_seconds <= 3600:
+        raise SettingsError("ACCESS_TOKEN_TTL_SECONDS must be between 60 and 3600")
+    if not 1 <= settings.session_ttl_hours <= 24 * 30 or not 5 <= settings.refresh_idle_minutes <= 24 * 60:
+        raise SettingsError("SESSION_TTL_HOURS must be 1-720 and REFRESH_IDLE_MINUTES 5-1440")
+    if settings.jwt_signing_keys:
+        from adapters.jwt.pyjwt_access_tokens import parse_key_ring
+        try:
+            parse_key_ring(settings.jwt_signing_keys)
+        except ValueError as exc:
+            raise SettingsError(f"JWT_SIGNING_KEYS: {exc}") from None
     if bool(settings.smtp_username) != bool(settings.smtp_password):
         raise SettingsError("SMTP_USERNAME and SMTP_PASSWORD must be set together")
     if not settings.is_production:
         return
-    for required in ("database_url", "redis_url", "jwt_secret"):
+    for required in ("database_url", "redis_url"):
         if not getattr(settings, required):
             raise SettingsError(f"{_var(required)} must be set in production")
-    if len(settings.jwt_secret or "") < 32:
-        raise SettingsError("JWT_SECRET must be at least 32 characters in production")
+    if not settings.jwt_signing_keys and len(settings.jwt_secret or "") < 32:
+        raise SettingsError("JWT_SIGNING_KEYS or JWT_SECRET (at least 32 characters) must be set in production")
     for choice_field, choices in PROVIDER_REQUIREMENTS.items():
         choice = getattr(settings, choice_field)
         if choice == "dev" and choice_field in DEV_SINKS:

@@ -10,10 +10,11 @@ import pytest
 from application.policies.commands import CustomerChanges, PolicyChanges
 from application.policies.ports import CaseFilters, PolicyFilters
 from application.shared.pagination import PageRequest, SortKey
+from application.shared.visibility import EVERYTHING, Visibility
 from domain.policies.model import Customer, KycStatus
 from domain.shared.errors import Conflict, NotFound, ValidationFailed
 from entrypoints.container import AppContainer
-from tests.factories import TODAY, as_date, new_customer, new_policy
+from tests.factories import TODAY, OwnedCases, as_date, new_customer, new_policy, seed_owned_cases
 
 
 async def test_customer_is_added_read_back_and_changed(container: AppContainer) -> None:
@@ -115,12 +116,12 @@ async def test_due_policies_get_exactly_one_case_per_term(container: AppContaine
     assert await cases.open_due_cases() == 2
     assert await cases.open_due_cases() == 0
     assert await cases.open_case_for_policy(due.id) == 0
-    page = await cases.list(CaseFilters(), PageRequest(sort=(SortKey("renewalDate"),)))
+    page = await cases.list(CaseFilters(), PageRequest(sort=(SortKey("renewalDate"),)), EVERYTHING)
     assert [c.policy_id for c in page.items] == [overdue.id, due.id]
     urgent = page.items[1]
     assert urgent.case_number == f"RC-{TODAY.year}-000002" or urgent.case_number.startswith(f"RC-{TODAY.year}-")
     assert (urgent.priority, urgent.renewal_amount, urgent.status) == ("urgent", Decimal("60000.00"), "new")
-    assert (await cases.get(urgent.id)).policy_number == due.policy_number
+    assert (await cases.get(urgent.id, EVERYTHING)).policy_number == due.policy_number
 
 
 async def test_policy_list_filters_sorts_searches_and_paginates(container: AppContainer) -> None:
@@ -159,7 +160,7 @@ async def test_cases_sort_by_urgency_not_alphabet(container: AppContainer) -> No
         await issue(new_policy(customer.id, renewal_in_days=days, premium_amount=Decimal(premium)))
     cases = container.application.cases()
     assert await cases.open_due_cases() == 4
-    page = await cases.list(CaseFilters(), PageRequest(sort=(SortKey("priority", True),)))
+    page = await cases.list(CaseFilters(), PageRequest(sort=(SortKey("priority", True),)), EVERYTHING)
     assert [c.priority for c in page.items] == ["urgent", "high", "medium", "low"]
 
 
@@ -170,3 +171,65 @@ async def test_statuses_sort_in_workflow_order(container: AppContainer) -> None:
         await issue(new_policy(customer.id, status=status))
     page = await container.application.policies().list(PolicyFilters(), PageRequest(sort=(SortKey("status"),)))
     assert [p.status for p in page.items] == ["active", "pending", "lapsed", "cancelled"]
+
+
+def _own(user: int) -> Visibility:
+    return Visibility(reach="own", user_id=user)
+
+
+def _branch(user: int, branch: int | None) -> Visibility:
+    return Visibility(reach="branch", user_id=user, branch_id=branch)
+
+
+async def _visible(container: AppContainer, visibility: Visibility, filters: CaseFilters | None = None,
+                   ) -> tuple[set[int], int, int]:
+    """The ids a visibility lists, and its total from the fast path (a short first page) and from a count."""
+    cases = container.application.cases()
+    listed = await cases.list(filters or CaseFilters(), PageRequest(limit=100), visibility)
+    counted = await cases.list(filters or CaseFilters(), PageRequest(limit=1), visibility)
+    return {int(c.id) for c in listed.items}, listed.total, counted.total
+
+
+async def test_case_lists_show_and_count_only_the_visible_cases(container: AppContainer) -> None:
+    s = await seed_owned_cases(container)
+    expected: list[tuple[Visibility, set[int]]] = [
+        (EVERYTHING, {s.a1, s.b1, s.b2, s.e2, s.b0}),
+        (Visibility(reach="all", user_id=s.agent_c, branch_id=s.branch1), {s.a1, s.b1, s.b2, s.e2, s.b0}),
+        (_own(s.agent_a), {s.a1, s.e2}),  # an escalation to A is A's own
+        (_own(s.agent_b), {s.b1, s.b2, s.b0}),
+        (_own(s.agent_c), set()),
+        (_branch(s.agent_a, s.branch1), {s.a1, s.b1, s.e2}),
+        (_branch(s.agent_b, s.branch2), {s.b1, s.b2, s.e2, s.b0}),
+        (_branch(s.agent_c, s.branch2), {s.b2, s.e2}),
+        (_branch(s.agent_a, None), {s.a1, s.e2}),  # a branch reach without a branch is an own reach
+    ]
+    for visibility, ids in expected:
+        assert await _visible(container, visibility) == (ids, len(ids), len(ids)), visibility
+
+
+async def test_visibility_and_filters_both_apply(container: AppContainer) -> None:
+    s = await seed_owned_cases(container)
+    mine = CaseFilters(assigned_to=(s.agent_b,))
+    assert await _visible(container, _own(s.agent_b), mine) == ({s.b1, s.b2, s.b0}, 3, 3)
+    assert await _visible(container, _branch(s.agent_a, s.branch1), mine) == ({s.b1}, 1, 1)
+    assert await _visible(container, _own(s.agent_a), mine) == (set(), 0, 0)
+    second = await container.application.cases().list(
+        CaseFilters(), PageRequest(page=2, limit=2, sort=(SortKey("renewalDate"),)), _branch(s.agent_b, s.branch2))
+    assert ([int(c.id) for c in second.items], second.total) == ([s.e2, s.b0], 4)
+
+
+async def test_an_invisible_case_is_not_found(container: AppContainer) -> None:
+    s: OwnedCases = await seed_owned_cases(container)
+    read = container.adapters.policies_read_model()
+    assert (await read.get_case(s.e2, _own(s.agent_a))) is not None  # escalated to A
+    assert (await read.get_case(s.b2, _own(s.agent_a))) is None
+    assert (await read.get_case(s.b1, _branch(s.agent_a, s.branch1))) is not None
+    assert (await read.get_case(s.b1, _branch(s.agent_a, None))) is None
+    assert (await read.get_case(s.b0, _branch(s.agent_a, s.branch1))) is None  # no branch: only its owners
+    assert (await read.get_case(s.b0, EVERYTHING)) is not None
+    cases = container.application.cases()
+    assert int((await cases.get(s.a1, _own(s.agent_a))).id) == s.a1
+    with pytest.raises(NotFound):
+        await cases.get(s.a1, _own(s.agent_b))
+    with pytest.raises(NotFound):
+        await cases.get(s.a1, _own(s.agent_c))

@@ -10,9 +10,10 @@ from typing import Any
 from adapters.system.clock import FixedClock
 from application.policies.ports import CaseFilters, CustomerFilters, PolicyFilters
 from application.shared.pagination import PageRequest, SortKey
+from application.shared.visibility import EVERYTHING, Visibility
 from entrypoints.container import AppContainer, build_memory_container
 from tests.conftest import NOW, settings_for_tests
-from tests.factories import TODAY, new_customer, new_policy
+from tests.factories import TODAY, add_staff, new_customer, new_policy, set_case_owners
 
 FIRST = ["Asha", "Ravi", "Meera", "Vikram", "Zoya", "Arjun"]
 LAST = ["Rao", "Iyer", "Menon", "Khan", "Das", "Nair"]
@@ -21,7 +22,12 @@ POLICY_SORTS = ["renewalDate", "endDate", "startDate", "premiumAmount", "policyN
 CASE_SORTS = ["createdAt", "renewalDate", "renewalAmount", "priority", "status", "caseNumber"]
 
 
-async def _load(container: AppContainer, rng: random.Random) -> None:
+USER_BRANCHES: list[int | None] = [0, 0, 1, 2, None]  # five users over three branches, one in none
+
+
+async def _load(container: AppContainer, rng: random.Random) -> tuple[list[int], list[int]]:
+    """The same random book on either container; returns its branch and user ids (the same rng picks, by index)."""
+    branch_ids, user_ids = await add_staff(container, branch_count=3, user_branches=USER_BRANCHES)
     customers = container.application.customers()
     policies = container.application.policies()
     ids = []
@@ -35,8 +41,30 @@ async def _load(container: AppContainer, rng: random.Random) -> None:
         await policies.issue(new_policy(
             rng.choice(ids), renewal_in_days=days, policy_type=rng.choice(TYPES),
             premium_amount=Decimal(rng.choice([900, 4000, 12000, 52000, 75000])),
-            status=rng.choice(["active", "active", "active", "lapsed"])))
-    await container.application.cases().open_due_cases()
+            status=rng.choice(["active", "active", "active", "lapsed"]),
+            branch_id=rng.choice([None, *branch_ids])))
+    cases = container.application.cases()
+    await cases.open_due_cases()
+    for case in (await cases.list(CaseFilters(), PageRequest(limit=100), EVERYTHING)).items:
+        await set_case_owners(container, case.id, assigned_to=rng.choice([None, *user_ids]),
+                              escalated_to=rng.choice([None, None, None, *user_ids]))
+    return branch_ids, user_ids
+
+
+def _visibility(rng: random.Random) -> tuple[str, int, int]:
+    """A random reach over indexes into the users and branches: all, own, branch, or branch with no branch."""
+    reach = rng.choice(["all", "own", "branch", "branch-none"])
+    return reach, rng.randrange(len(USER_BRANCHES)), rng.randrange(3)
+
+
+def _as_visibility(pick: tuple[str, int, int], branch_ids: list[int], user_ids: list[int]) -> Visibility:
+    reach, user, branch = pick
+    if reach == "all":
+        return EVERYTHING
+    if reach == "own":
+        return Visibility(reach="own", user_id=user_ids[user])
+    return Visibility(reach="branch", user_id=user_ids[user],
+                      branch_id=None if reach == "branch-none" else branch_ids[branch])
 
 
 def _sort(rng: random.Random, fields: list[str]) -> tuple[SortKey, ...]:
@@ -62,8 +90,8 @@ class TickingClock(FixedClock):
 async def test_memory_and_postgres_read_models_agree(sql_container: AppContainer) -> None:
     memory_container = build_memory_container(settings_for_tests(REDIS_URL=""))
     memory_container.core.clock.override(TickingClock(NOW))
-    await _load(memory_container, random.Random(11))
-    await _load(sql_container, random.Random(11))
+    memory_staff = await _load(memory_container, random.Random(11))
+    sql_staff = await _load(sql_container, random.Random(11))
     rng = random.Random(2026)
     for _ in range(60):
         policy_filters = PolicyFilters(
@@ -82,9 +110,11 @@ async def test_memory_and_postgres_read_models_agree(sql_container: AppContainer
             priority=tuple(rng.sample(["low", "medium", "high", "urgent"], rng.randrange(0, 3))),
             q=rng.choice([None, "RC-", "zoya"]))
         page = _page(rng, CASE_SORTS)
-        memory = await memory_container.application.cases().list(case_filters, page)
-        sql = await sql_container.application.cases().list(case_filters, page)
-        assert _summary(memory) == _summary(sql), (case_filters, page)
+        pick = _visibility(rng)
+        memory = await memory_container.application.cases().list(
+            case_filters, page, _as_visibility(pick, *memory_staff))
+        sql = await sql_container.application.cases().list(case_filters, page, _as_visibility(pick, *sql_staff))
+        assert _summary(memory) == _summary(sql), (case_filters, page, pick)
 
         customer_filters = CustomerFilters(kyc_status=("verified",) if rng.random() < 0.3 else (),
                                            q=rng.choice([None, "meera", "CUST-00001"]))

@@ -6,10 +6,11 @@ import asyncio
 
 from adapters.sqlalchemy.listing import TotalCounter
 from adapters.sqlalchemy.read_models.policies import SqlAlchemyPoliciesReadModel
-from application.policies.ports import PolicyFilters
+from application.policies.ports import CaseFilters, PolicyFilters
 from application.shared.pagination import PageRequest
+from application.shared.visibility import EVERYTHING, Visibility
 from entrypoints.container import AppContainer
-from tests.factories import new_customer, new_policy
+from tests.factories import new_customer, new_policy, seed_owned_cases
 
 
 class FakeTime:
@@ -65,3 +66,25 @@ async def test_concurrent_first_requests_share_one_exact_count(sql_container: Ap
     read = SqlAlchemyPoliciesReadModel(reads, currency="INR", counter=counter)
     pages = await asyncio.gather(*(read.list_policies(PolicyFilters(), PageRequest(limit=1)) for _ in range(8)))
     assert {page.total for page in pages} == {4} and calls == 1
+
+
+async def test_cached_case_totals_are_never_shared_across_visibilities(sql_container: AppContainer) -> None:
+    s = await seed_owned_cases(sql_container)
+    reads = sql_container.adapters.read_pool()
+    counter = TotalCounter(reads, cap=1, ttl=10, monotonic=FakeTime())
+    read = SqlAlchemyPoliciesReadModel(reads, currency="INR", counter=counter)
+    expected = [
+        (EVERYTHING, 5),
+        (Visibility(reach="own", user_id=s.agent_a), 2),
+        (Visibility(reach="own", user_id=s.agent_b), 3),
+        (Visibility(reach="branch", user_id=s.agent_a, branch_id=s.branch1), 3),
+        (Visibility(reach="branch", user_id=s.agent_b, branch_id=s.branch2), 4),
+        (Visibility(reach="branch", user_id=s.agent_c, branch_id=s.branch2), 2),
+    ]
+    for visibility, total in expected:  # each above the cap: one exact count each, then cached
+        first = await read.list_cases(CaseFilters(), PageRequest(limit=1), visibility)
+        assert (first.total, first.total_is_estimate) == (total, False), visibility
+    for visibility, total in expected:
+        reused = await read.list_cases(CaseFilters(), PageRequest(limit=1, page=2), visibility)
+        assert (reused.total, reused.total_is_estimate) == (total, True), visibility
+    assert len(counter._cache) == len(expected)

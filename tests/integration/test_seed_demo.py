@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from adapters.sqlalchemy.tables.identity import branches, roles, users
@@ -12,8 +13,20 @@ from entrypoints.seed import seed_demo
 from tests.factories import TODAY, new_customer
 
 
+async def test_seeding_needs_the_built_in_roles_first(sql_container: AppContainer) -> None:
+    with pytest.raises(RuntimeError, match="renewals migrate"):
+        await seed_demo(sql_container.adapters.engine(), today=TODAY, count=5)
+
+
+async def test_built_in_roles_are_ensured_idempotently(sql_container: AppContainer) -> None:
+    provisioning = sql_container.identity.provisioning()
+    assert await provisioning.ensure_built_in_roles() == [role.name for role in BUILT_IN_ROLES]
+    assert await provisioning.ensure_built_in_roles() == []
+
+
 async def test_demo_data_is_seeded_once_around_today(sql_container: AppContainer) -> None:
     engine = sql_container.adapters.engine()
+    await sql_container.identity.provisioning().ensure_built_in_roles()  # what `renewals migrate` does
     assert await seed_demo(engine, today=TODAY, count=120) == 120
     assert await seed_demo(engine, today=TODAY, count=120) == 0
     async with engine.connect() as conn:

@@ -27,7 +27,7 @@ def production_env(**choices: str) -> dict[str, str]:
     variable later trips exactly the requirement under test.
     """
     env = {var(name): f"value-of-{name}" for name, f in FIELDS.items()
-           if f.type == (str | None)}
+           if f.type == (str | None) and name != "jwt_signing_keys"}
     env.update({
         "APP_ENV": "production",
         "DATABASE_URL": "postgresql://app:secret@db.internal:5432/renewals",
@@ -125,6 +125,19 @@ def test_production_refuses_to_start_without_its_infrastructure(variable: str) -
 
 def test_production_refuses_a_short_jwt_secret() -> None:
     assert "JWT_SECRET" in refused(production_env(jwt_secret="too-short"))
+
+
+def test_a_signing_key_ring_replaces_the_single_secret() -> None:
+    env = production_env(jwt_signing_keys=f"2026-11:{'a' * 40},2026-10:{'b' * 40}")
+    del env["JWT_SECRET"]
+    assert load_settings(env).jwt_signing_keys
+
+
+@pytest.mark.parametrize("ring", ["no-colon", "k1:short", f"bad kid:{'a' * 40}", f"k1:{'a' * 40},k1:{'b' * 40}"])
+def test_a_malformed_key_ring_is_refused_without_echoing_secrets(ring: str) -> None:
+    message = refused(production_env(jwt_signing_keys=ring))
+    assert "JWT_SIGNING_KEYS" in message
+    assert "a" * 40 not in message
 
 
 @pytest.mark.parametrize("setting", DEV_SINK_SETTINGS)

@@ -10,6 +10,7 @@ from adapters.memory.store import MemoryStore
 from application.policies.ports import CaseFilters, CustomerFilters, PolicyFilters
 from application.policies.views import CaseView, CustomerView, PolicyView
 from application.shared.pagination import Page, PageRequest
+from application.shared.visibility import Visibility
 from domain.policies.model import (
     CASE_STATUS_RANK,
     POLICY_STATUS_RANK,
@@ -39,6 +40,15 @@ def _words(*texts: str) -> set[str]:
 def _matches(q: str, words: set[str]) -> bool:
     tokens = [t.lower() for t in _TOKEN.findall(q)][:8]
     return all(any(w.startswith(t) for w in words) for t in tokens)
+
+
+def _visible(k: RenewalCase, p: Policy, visibility: Visibility) -> bool:
+    """As the SQL scope: own is assigned or escalated to the user; branch adds the cases of the branch's policies."""
+    if visibility.reach == "all":
+        return True
+    if visibility.user_id is not None and visibility.user_id in (k.assigned_to, k.escalated_to):
+        return True
+    return visibility.reach == "branch" and visibility.branch_id is not None and p.branch_id == visibility.branch_id
 
 
 def _sort_key(value: Any) -> tuple[bool, Any]:
@@ -139,13 +149,15 @@ class InMemoryPoliciesReadModel:
         p = self._store.tables.policies.get(policy_id)
         return self._policy(p) if p else None
 
-    async def list_cases(self, filters: CaseFilters, page: PageRequest) -> Page[CaseView]:
+    async def list_cases(self, filters: CaseFilters, page: PageRequest,
+                         visibility: Visibility) -> Page[CaseView]:
         f = filters
         policies = self._store.tables.policies
 
         def keep(k: RenewalCase) -> bool:
             p = policies[k.policy_id]
-            return ((not f.status or k.status in f.status) and (not f.priority or k.priority in f.priority)
+            return (_visible(k, p, visibility)
+                    and (not f.status or k.status in f.status) and (not f.priority or k.priority in f.priority)
                     and (not f.assigned_to or k.assigned_to in f.assigned_to)
                     and (not f.batch_id or k.batch_id in f.batch_id)
                     and (f.renewal_from is None or p.renewal_date >= f.renewal_from)
@@ -159,6 +171,8 @@ class InMemoryPoliciesReadModel:
             "status": lambda v: CASE_STATUS_RANK[CaseStatus(v.status)], "caseNumber": lambda v: v.case_number},
             lambda v: v.id)
 
-    async def get_case(self, case_id: int) -> CaseView | None:
+    async def get_case(self, case_id: int, visibility: Visibility) -> CaseView | None:
         k = self._store.tables.cases.get(case_id)
-        return self._case(k) if k else None
+        if k is None or not _visible(k, self._store.tables.policies[k.policy_id], visibility):
+            return None
+        return self._case(k)

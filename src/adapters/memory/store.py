@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from application.ports.uow import Job
+from domain.identity.model import AuditEntry, Role, User
 from domain.policies.model import Customer, Policy, RenewalCase
 from domain.shared.clock import Clock
 
-__all__ = ["AuditRecord", "MemoryStore", "OutboxRow", "Tables"]
+__all__ = ["AuditRecord", "MemoryStore", "OutboxRow", "RecoveryCodeRow", "Tables"]
 
 
 @dataclass
@@ -30,13 +31,26 @@ class AuditRecord:
 
 
 @dataclass
+class RecoveryCodeRow:
+    user_id: int
+    code_hash: str
+    created_at: datetime
+    used_at: datetime | None = None
+
+
+@dataclass
 class Tables:
     customers: dict[int, Customer] = field(default_factory=dict)
     policies: dict[int, Policy] = field(default_factory=dict)
     cases: dict[int, RenewalCase] = field(default_factory=dict)
     outbox: dict[int, OutboxRow] = field(default_factory=dict)
-    audit: list[AuditRecord] = field(default_factory=list)
-
+    audit: list[AuditRecord] = field(default_factory=list)  # the audit rows of domain events
+    # identity
+    branches: dict[int, str] = field(default_factory=dict)  # id -> code
+    roles: dict[int, Role] = field(default_factory=dict)
+    users: dict[int, User] = field(default_factory=dict)
+    recovery_codes: list[RecoveryCodeRow] = field(default_factory=list)
+    security_audit: list[AuditEntry] = field(default_factory=list)  # the entries of the AuditTrail port
 
 
 class MemoryStore:
@@ -53,3 +67,9 @@ class MemoryStore:
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def add_branch(self, code: str) -> int:
+        """Insert a branch (SQL: a row of `branches`); its id."""
+        branch_id = self.next_value("branches.id")
+        self.tables.branches[branch_id] = code
+        return branch_id

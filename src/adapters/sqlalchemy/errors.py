@@ -16,6 +16,14 @@ _CONSTRAINTS: dict[str, tuple[str, str]] = {
     "fk_policies_customer_id_customers": ("fk", "customerId"),
     "fk_policies_agent_id_users": ("fk", "agentId"),
     "fk_policies_branch_id_branches": ("fk", "branchId"),
+    # identity: idx_users_email is a unique index (not a constraint), reported under the index's name
+    "idx_users_email": ("unique", "email"),
+    "uq_roles_name": ("unique", "name"),
+    "uq_user_recovery_codes_user_id_code_hash": ("unique", "codeHash"),
+    "fk_users_role_id_roles": ("fk", "roleId"),
+    "fk_users_branch_id_branches": ("fk", "branchId"),
+    "fk_user_recovery_codes_user_id_users": ("fk", "userId"),
+    "fk_audit_log_actor_id_users": ("fk", "actorId"),
 }
 
 

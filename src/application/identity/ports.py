@@ -17,6 +17,8 @@ __all__ = [
     "InvalidToken",
     "InvalidTokenReason",
     "LoginThrottle",
+    "QrRenderer",
+    "SecretSource",
     "SessionStore",
     "TokenPurpose",
 ]
@@ -169,4 +171,22 @@ class SessionStore(Protocol):
 
     async def get(self, session_id: str) -> DeviceSession | None:
         """The session in whatever state, for the request guard's check of revocation, expiry and version."""
+        ...
+
+
+# --- randomness and rendering -------------------------------------------------------------------------------
+
+class SecretSource(Protocol):
+    """Cryptographically secure randomness, injected so that tests can replay it."""
+
+    def token_bytes(self, size: int) -> bytes: ...
+
+    def token_urlsafe(self, size: int) -> str:
+        """A URL-safe text token carrying `size` random bytes."""
+        ...
+
+
+class QrRenderer(Protocol):
+    def svg(self, data: str) -> str:
+        """An SVG image of a QR code holding `data`."""
         ...

@@ -8,6 +8,7 @@ from application.policies.config import PoliciesConfig
 from application.policies.ports import CaseFilters, PoliciesReadModel, PoliciesUnitOfWork
 from application.policies.views import CaseView
 from application.shared.pagination import Page, PageRequest
+from application.shared.visibility import Visibility
 from domain.shared.clock import Clock
 from domain.shared.errors import NotFound
 
@@ -40,11 +41,13 @@ class RenewalCaseService:
             await uow.commit()
         return len(opened)
 
-    async def get(self, case_id: int) -> CaseView:
-        view = await self._read.get_case(case_id)
+    async def get(self, case_id: int, visibility: Visibility) -> CaseView:
+        """The case, if the caller may see it; an invisible case is as not found as a missing one."""
+        view = await self._read.get_case(case_id, visibility)
         if view is None:
             raise NotFound("case", case_id)
         return view
 
-    async def list(self, filters: CaseFilters, page: PageRequest) -> Page[CaseView]:
-        return await self._read.list_cases(filters, page)
+    async def list(self, filters: CaseFilters, page: PageRequest, visibility: Visibility) -> Page[CaseView]:
+        """The cases the caller may see; totals count only those."""
+        return await self._read.list_cases(filters, page, visibility)

@@ -70,8 +70,3 @@ class PolicyChanges(msgspec.Struct, frozen=True, kw_only=True, rename="camel", f
     sum_assured: Decimal | UnsetType | None = UNSET
     agent_id: str | int | UnsetType | None = UNSET
     branch_id: str | int | UnsetType | None = UNSET
-
-
-def set_fields(changes: msgspec.Struct) -> dict[str, Any]:
-    """Return the fields a PATCH body actually carried."""
-    return {f: getattr(changes, f) for f in changes.__struct_fields__ if getattr(changes, f) is not UNSET}

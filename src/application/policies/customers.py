@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from application.policies.commands import CustomerChanges, NewCustomer, set_fields
+from application.policies.commands import CustomerChanges, NewCustomer
 from application.policies.ports import CustomerFilters, PoliciesReadModel, PoliciesUnitOfWork
-from application.policies.validation import FieldCollector
 from application.policies.views import CustomerView
+from application.shared.commands import set_fields
 from application.shared.pagination import Page, PageRequest
+from application.shared.validation import FieldCollector
 from domain.policies.model import Customer, KycStatus
 from domain.policies.rules import format_customer_code
 from domain.shared.clock import Clock

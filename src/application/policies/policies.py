@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from application.policies.commands import NewPolicy, PolicyChanges, set_fields
+from application.policies.commands import NewPolicy, PolicyChanges
 from application.policies.config import PoliciesConfig
 from application.policies.ports import PoliciesReadModel, PoliciesUnitOfWork, PolicyFilters
-from application.policies.validation import FieldCollector
 from application.policies.views import PolicyView
+from application.shared.commands import set_fields
 from application.shared.pagination import Page, PageRequest
+from application.shared.validation import FieldCollector
 from domain.policies.model import Policy, PolicyStatus
 from domain.policies.rules import format_policy_number
 from domain.shared.clock import Clock

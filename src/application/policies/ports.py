@@ -10,6 +10,7 @@ import msgspec
 from application.policies.views import CaseView, CustomerView, PolicyView
 from application.ports.uow import UnitOfWork
 from application.shared.pagination import Page, PageRequest
+from application.shared.visibility import Visibility
 from domain.policies.ports import (
     CustomerRepository,
     NumberSequence,
@@ -53,11 +54,16 @@ class CaseFilters(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class PoliciesReadModel(Protocol):
-    """Column-level queries for lists and details; no aggregates are loaded."""
+    """Column-level queries for lists and details; no aggregates are loaded.
+
+    Case queries take the caller's visibility and apply it in the query itself: a case outside it is not
+    found and not counted in totals.
+    """
 
     async def list_customers(self, filters: CustomerFilters, page: PageRequest) -> Page[CustomerView]: ...
     async def get_customer(self, customer_id: int) -> CustomerView | None: ...
     async def list_policies(self, filters: PolicyFilters, page: PageRequest) -> Page[PolicyView]: ...
     async def get_policy(self, policy_id: int) -> PolicyView | None: ...
-    async def list_cases(self, filters: CaseFilters, page: PageRequest) -> Page[CaseView]: ...
-    async def get_case(self, case_id: int) -> CaseView | None: ...
+    async def list_cases(self, filters: CaseFilters, page: PageRequest,
+                         visibility: Visibility) -> Page[CaseView]: ...
+    async def get_case(self, case_id: int, visibility: Visibility) -> CaseView | None: ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-__all__ = ["BatchId", "BranchId", "CaseId", "CustomerId", "EntityId", "PolicyId", "UserId", "parse_public_id"]
+__all__ = ["BatchId", "BranchId", "CaseId", "CustomerId", "EntityId", "PolicyId", "RoleId", "UserId", "parse_public_id"]
 
 
 class EntityId(int):
@@ -30,6 +30,10 @@ class CaseId(EntityId):
 
 class UserId(EntityId):
     prefix = "user"
+
+
+class RoleId(EntityId):
+    prefix = "role"
 
 
 class BranchId(EntityId):

@@ -6,17 +6,26 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, MediaType, Request, get
+from litestar import Litestar, MediaType, Request, Router, get
 from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from domain.shared.ids import EntityId
 from entrypoints.container import AppContainer
 from entrypoints.http.envelope import JsonResponse
 from entrypoints.http.errors import exception_handlers
+from entrypoints.http.guard import authorize, public
 from entrypoints.http.health import HealthController
+from entrypoints.http.identity.admin import (
+    AuditController,
+    PermissionController,
+    RoleController,
+    UserController,
+)
+from entrypoints.http.identity.auth import AuthController
 from entrypoints.http.ids import EntityIdSchemaPlugin, public_id
 from entrypoints.http.policies.controllers import (
     CaseController,
@@ -35,12 +44,13 @@ __all__ = ["create_app"]
 class MetricsController(PrometheusController):
     path = "/metrics"
     include_in_schema = False
+    opt = public()  # scraped from inside the network; keep it off the public ingress
 
 
 _DOCS = ScalarRenderPlugin(path="/")
 
 
-@get("/api/docs", media_type=MediaType.HTML, include_in_schema=False, sync_to_thread=False)
+@get("/api/docs", media_type=MediaType.HTML, include_in_schema=False, sync_to_thread=False, opt=public())
 def api_docs(request: Request[Any, Any, Any]) -> bytes:
     """The browsable API reference, rendered from /api/schema/openapi.json."""
     return _DOCS.render(request, request.app.openapi_schema.to_schema())
@@ -61,8 +71,10 @@ def create_app(container: AppContainer) -> Litestar:
     prometheus = PrometheusConfig(app_name="renewals", prefix="renewals", group_path=True,
                                   exclude=["/metrics", "/health"])
     app = Litestar(
-        route_handlers=[api_docs, HealthController, MetricsController, CustomerController, PolicyController,
-                        PolicyTypeController, CaseController],
+        route_handlers=[api_docs, HealthController, MetricsController, AuthController, UserController,
+                        RoleController, PermissionController, AuditController, CustomerController,
+                        PolicyController, PolicyTypeController, CaseController],
+        guards=[authorize],
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware, prometheus.middleware],
         exception_handlers=exception_handlers,
@@ -72,6 +84,11 @@ def create_app(container: AppContainer) -> Litestar:
         cors_config=CORSConfig(allow_origins=["*"], expose_headers=["X-Request-ID"]),
         openapi_config=OpenAPIConfig(
             title="Insurance renewal desk API", version="0.1.0", path="/api/schema",
+            openapi_router=Router("/api/schema", route_handlers=[], include_in_schema=False, opt=public()),
+            security=[{"bearer": []}],
+            components=Components(security_schemes={"bearer": SecurityScheme(
+                type="http", scheme="bearer", bearer_format="JWT",
+                description="The access token from POST /api/auth/login")}),
             render_plugins=[_DOCS, SwaggerRenderPlugin(path="/swagger")],
             description="Backend of the policy renewal management system. Every response uses the "
                         "`{success, data}` / `{success, error}` envelope; ids look like `policy-42`."),

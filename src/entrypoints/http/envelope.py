@@ -88,6 +88,9 @@ class ErrorBody(msgspec.Struct, kw_only=True):
 
 _ERROR_TEXT = {
     400: "Malformed JSON (`malformed_json`)",
+    401: "No token, or an invalid or expired one; or wrong credentials (`unauthorized`)",
+    403: "Signed in, but the role does not grant this action (`forbidden`)",
+    429: "Too many attempts; retry after `Retry-After` seconds (`rate_limited`)",
     404: "Not found, or not visible to the caller (`not_found`)",
     409: "A unique key is taken or the state forbids the change (`conflict`)",
     422: "Invalid fields, each named in `details` (`validation_failed`)",

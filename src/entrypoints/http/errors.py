@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from typing import Any
 
@@ -12,6 +13,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
+from application.identity.errors import AuthenticationFailed, PermissionDenied, TooManyAttempts
 from domain.shared.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from entrypoints.http.request_id import current_request_id
 
@@ -35,6 +37,16 @@ def _body(status: int, code: str, message: str, details: list[dict[str, str]] | 
 
 
 def _domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    if isinstance(exc, AuthenticationFailed):
+        response = _body(401, exc.code, str(exc))
+        response.headers["WWW-Authenticate"] = 'Bearer realm="renewals"'
+        return response
+    if isinstance(exc, PermissionDenied):
+        return _body(403, exc.code, str(exc))
+    if isinstance(exc, TooManyAttempts):
+        response = _body(429, exc.code, str(exc))
+        response.headers["Retry-After"] = str(max(1, math.ceil(exc.retry_after)))
+        return response
     if isinstance(exc, ValidationFailed):
         return _body(422, exc.code, "The request has invalid fields",
                      [{"field": d.field, "message": d.message} for d in exc.details])

@@ -37,6 +37,7 @@ async def _check(name: str, probe: Any) -> Check:
 class HealthController(Controller):
     path = "/health"
     tags = ["health"]
+    opt = {"public": True}  # load balancers probe without a token
     include_in_schema = True
 
     @get("/live")

@@ -8,13 +8,19 @@ from typing import Any
 from arq import cron, func
 from arq.connections import RedisSettings
 
+from application.identity.job_names import SEND_PASSWORD_LINK
 from application.policies.job_names import OPEN_DUE_RENEWAL_CASES, OPEN_RENEWAL_CASE_FOR_POLICY
 from entrypoints.container import build_container
 from entrypoints.logging import configure_logging
 from entrypoints.resources import open_resources
 from entrypoints.runtime import freeze_startup_objects
 from entrypoints.settings import Settings
-from entrypoints.worker.tasks import open_due_renewal_cases, open_renewal_case_for_policy, relay_outbox
+from entrypoints.worker.tasks import (
+    open_due_renewal_cases,
+    open_renewal_case_for_policy,
+    relay_outbox,
+    send_password_link,
+)
 
 __all__ = ["worker_settings", "worker_settings_class"]
 
@@ -32,6 +38,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         stack = AsyncExitStack()
         await stack.enter_async_context(open_resources(container))
         ctx["app"] = container.application
+        ctx["identity"] = container.identity
         ctx["stack"] = stack
         freeze_startup_objects()
 
@@ -44,6 +51,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         "functions": [
             func(open_renewal_case_for_policy, name=OPEN_RENEWAL_CASE_FOR_POLICY, max_tries=5),
             func(open_due_renewal_cases, name=OPEN_DUE_RENEWAL_CASES, max_tries=5),
+            func(send_password_link, name=SEND_PASSWORD_LINK, max_tries=5),
         ],
         "cron_jobs": [
             cron(relay_outbox, name="outbox.relay", second=RELAY_EVERY_SECOND, run_at_startup=True,

@@ -9,9 +9,13 @@ import structlog
 from arq import Retry
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from application.ports.email import EmailUnavailable
 from entrypoints.container import Application
+from entrypoints.identity_container import IdentityServices
 
-__all__ = ["JobContext", "open_due_renewal_cases", "open_renewal_case_for_policy", "relay_outbox"]
+__all__ = [
+    "JobContext", "open_due_renewal_cases", "open_renewal_case_for_policy", "relay_outbox", "send_password_link",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -22,6 +26,7 @@ class JobContext(TypedDict, total=False):
     """App-scoped objects only: never a session (pitfall 7)."""
 
     app: Application
+    identity: IdentityServices
     job_id: str
     job_try: int
 
@@ -33,7 +38,7 @@ def _task(fn: Callable[..., Awaitable[R]]) -> Any:
         structlog.contextvars.bind_contextvars(job_id=ctx.get("job_id"), job_try=ctx.get("job_try"))
         try:
             return await fn(ctx, *args, **kwargs)
-        except (OperationalError, ConnectionError, OSError) as exc:
+        except (OperationalError, ConnectionError, OSError, EmailUnavailable) as exc:
             log.warning("job_transient_failure", error=type(exc).__name__)
             raise Retry(defer=min(60, 2 ** int(ctx.get("job_try", 1)))) from exc
         except DBAPIError as exc:
@@ -61,3 +66,10 @@ async def open_due_renewal_cases(ctx: dict[str, Any]) -> int:
 @_task
 async def open_renewal_case_for_policy(ctx: dict[str, Any], policy_id: int) -> int:
     return int(await ctx["app"].cases().open_case_for_policy(int(policy_id)))
+
+
+@_task
+async def send_password_link(ctx: dict[str, Any], email: str | None = None, user_id: int | None = None,
+                             invitation: bool = False) -> bool:
+    """Email a password reset or invitation link; an unknown address sends nothing (the caller saw 202)."""
+    return bool(await ctx["identity"].passwords().send_link(email=email, user_id=user_id, invitation=invitation))

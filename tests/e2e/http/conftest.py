@@ -11,11 +11,12 @@ import pytest
 from entrypoints.container import AppContainer
 from entrypoints.http.app import create_app
 from entrypoints.resources import open_resources
+from tests.identity_support import EVERYTHING_ROLE, bearer, make_user, token_for
 
 
 @pytest.fixture
-async def client(sql_container: AppContainer) -> AsyncIterator[httpx.AsyncClient]:
-    """httpx over ASGI in the test's own event loop, with the resources the lifespan would open."""
+async def anonymous(sql_container: AppContainer) -> AsyncIterator[httpx.AsyncClient]:
+    """httpx over ASGI in the test's own event loop, with the resources the lifespan would open; no token."""
     app = create_app(sql_container)
     async with open_resources(sql_container) as resources:
         app.state.resources = resources
@@ -24,6 +25,14 @@ async def client(sql_container: AppContainer) -> AsyncIterator[httpx.AsyncClient
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                      base_url="http://testserver") as test_client:
             yield test_client
+
+
+@pytest.fixture
+async def client(anonymous: httpx.AsyncClient, sql_container: AppContainer) -> httpx.AsyncClient:
+    """The same client signed in as a user whose role grants every permission at scope `all`."""
+    user = await make_user(sql_container, EVERYTHING_ROLE)
+    anonymous.headers.update(bearer(await token_for(sql_container, user)))
+    return anonymous
 
 
 async def make_customer(client: httpx.AsyncClient, **body: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from arq.worker import Worker
 
 from application.policies.ports import CaseFilters
 from application.shared.pagination import PageRequest
+from application.shared.visibility import EVERYTHING
 from entrypoints.container import AppContainer
 from entrypoints.resources import open_resources
 from entrypoints.worker.settings import worker_settings
@@ -42,7 +43,7 @@ async def test_issued_policy_reaches_its_case_through_outbox_and_arq(sql_contain
         assert (worker.jobs_complete, worker.jobs_failed) == (1, 0)
         await worker.close()
         await resources.redis.flushdb()
-    page = await sql_container.application.cases().list(CaseFilters(), PageRequest())
+    page = await sql_container.application.cases().list(CaseFilters(), PageRequest(), EVERYTHING)
     assert [c.policy_id for c in page.items] == [due.id]
 
 
@@ -50,7 +51,8 @@ def test_worker_settings_are_explicit() -> None:
     settings = worker_settings(settings_for_tests(WORKER_MAX_JOBS="64"))
     assert settings["max_jobs"] == 64
     names = {f.name for f in settings["functions"]}
-    assert names == {"policies.open_renewal_case_for_policy", "policies.open_due_renewal_cases"}
+    assert names == {"policies.open_renewal_case_for_policy", "policies.open_due_renewal_cases",
+                     "identity.send_password_link"}
     assert {c.name for c in settings["cron_jobs"]} == {"outbox.relay", "policies.open_due_renewal_cases.daily"}
 
 

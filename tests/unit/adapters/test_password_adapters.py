@@ -1,13 +1,15 @@
-"""argon2id hasher at OWASP's minimum with rehash on weaker parameters; zxcvbn's common-password list."""
+"""argon2id hasher at OWASP's minimum with rehash on weaker parameters; the shipped common-password list."""
 
 from __future__ import annotations
+
+import secrets
 
 import argon2
 import pytest
 
 from adapters.passwords.argon2_password_hasher import Argon2PasswordHasher
-from adapters.passwords.common_password_list import ZxcvbnCommonPasswords
-from domain.identity.passwords import CommonPasswords, PasswordHasher, check_password
+from adapters.passwords.common_password_list import ShippedCommonPasswords, _shipped_words
+from domain.identity.passwords import MAX_LENGTH, MIN_LENGTH, CommonPasswords, PasswordHasher, check_password
 from domain.shared.errors import ValidationFailed
 
 PASSWORD = "correct horse battery staple"
@@ -19,11 +21,11 @@ def hasher() -> Argon2PasswordHasher:
 
 
 @pytest.fixture(scope="module")
-def common() -> ZxcvbnCommonPasswords:
-    return ZxcvbnCommonPasswords()
+def common() -> ShippedCommonPasswords:
+    return ShippedCommonPasswords()
 
 
-def test_adapters_satisfy_the_ports(hasher: Argon2PasswordHasher, common: ZxcvbnCommonPasswords) -> None:
+def test_adapters_satisfy_the_ports(hasher: Argon2PasswordHasher, common: ShippedCommonPasswords) -> None:
     port: PasswordHasher = hasher
     listed: CommonPasswords = common
     assert port is hasher
@@ -91,21 +93,61 @@ def test_constructor_refuses_parameters_below_the_owasp_minimum(
         Argon2PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
 
 
-def test_common_list_has_at_least_ten_thousand_entries(common: ZxcvbnCommonPasswords) -> None:
+def test_common_list_has_at_least_ten_thousand_entries(common: ShippedCommonPasswords) -> None:
     assert len(common) >= 10_000
 
 
+def test_common_list_is_loaded_once_and_shared() -> None:
+    assert len(ShippedCommonPasswords()) == len(ShippedCommonPasswords())
+    assert _shipped_words() is _shipped_words()
+
+
 @pytest.mark.parametrize("word", ["password", "123456", "PASSWORD", "Password", "qwerty"])
-def test_common_list_contains_well_known_passwords_in_any_case(common: ZxcvbnCommonPasswords, word: str) -> None:
+def test_common_list_contains_well_known_passwords_in_any_case(common: ShippedCommonPasswords, word: str) -> None:
     assert word in common
 
 
-def test_common_list_misses_an_uncommon_passphrase(common: ZxcvbnCommonPasswords) -> None:
+@pytest.mark.parametrize(
+    "word",
+    [
+        "1qaz2wsx3edc",
+        "QAZWSXEDCRFV",
+        "LeaveMeAlone",
+        "FinalFantasy",
+        "123456789987654321",
+        "ghbdtnrfrltkf",
+        "SonyEricsson",
+        "iloveyouforever",
+    ],
+)
+def test_common_list_contains_long_leaked_passwords_in_any_case(common: ShippedCommonPasswords, word: str) -> None:
+    assert len(word) >= MIN_LENGTH
+    assert word in common
+    assert word.upper() in common
+
+
+def test_common_list_has_thousands_of_passwords_the_length_rule_does_not_already_refuse() -> None:
+    assert sum(len(word) >= MIN_LENGTH for word in _shipped_words()) >= 10_000
+
+
+def test_common_list_entries_are_lower_case_and_within_the_length_limit() -> None:
+    words = _shipped_words()
+    assert all(word == word.lower() and 0 < len(word) <= MAX_LENGTH for word in words)
+
+
+def test_common_list_misses_an_uncommon_passphrase(common: ShippedCommonPasswords) -> None:
     assert PASSWORD not in common
     assert "renewal desk opens at nine" not in common
+    assert secrets.token_urlsafe(24) not in common
+    assert "-".join(secrets.choice(("amber", "quartz", "lantern", "meadow", "pylon")) for _ in range(6)) not in common
 
 
-def test_policy_with_the_shipped_list(common: ZxcvbnCommonPasswords) -> None:
+@pytest.mark.parametrize("value", [None, 123456, b"password", ["password"], 1.5])
+def test_common_list_never_contains_a_non_string(common: ShippedCommonPasswords, value: object) -> None:
+    assert value not in common
+
+
+def test_policy_with_the_shipped_list(common: ShippedCommonPasswords) -> None:
     assert "qwerty123456" in common
     with pytest.raises(ValidationFailed):
         check_password("QWERTY123456", common=common)

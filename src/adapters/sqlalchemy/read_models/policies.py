@@ -1,14 +1,16 @@
 """Column-level list and detail queries of the policies context, straight into msgspec views.
 
 Statements are built once per filter shape and sort (values travel as bound parameters), so a
-request pays neither query construction nor SQLAlchemy's cache-key work.
+request pays neither query construction nor SQLAlchemy's cache-key work. Case queries also carry the
+caller's scope (all, own or branch) in their WHERE clause: the scope is part of the shape, the user's and
+branch's ids are bound parameters.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, Select, String, and_, bindparam, case, or_, select
 
@@ -30,6 +32,7 @@ from adapters.sqlalchemy.tables.policies import renewal_cases as rc
 from application.policies.ports import CaseFilters, CustomerFilters, PolicyFilters
 from application.policies.views import CaseView, CustomerView, PolicyView
 from application.shared.pagination import Page, PageRequest, SortKey
+from application.shared.visibility import Visibility
 from domain.policies.model import CASE_STATUS_RANK, POLICY_STATUS_RANK, PRIORITY_RANK
 from domain.shared.ids import BatchId, BranchId, CaseId, CustomerId, PolicyId, UserId
 
@@ -38,6 +41,7 @@ __all__ = ["SqlAlchemyPoliciesReadModel"]
 Row = Sequence[Any]
 V = TypeVar("V")
 Conditions = dict[str, Callable[[], ColumnElement[bool]]]
+Scope = Literal["all", "own", "branch"]
 
 _CUSTOMER_COLS = (c.c.id, c.c.customer_code, c.c.first_name, c.c.last_name, c.c.email, c.c.phone,
                   c.c.date_of_birth, c.c.address, c.c.kyc_status, c.c.communication_preferences,
@@ -94,6 +98,29 @@ _CASE_WHERE: Conditions = {
     "q": lambda: or_(p.c.search_vector.op("@@")(prefix_tsquery()), c.c.search_vector.op("@@")(prefix_tsquery()),
                      rc.c.case_number.like(bindparam("case_prefix"))),
 }
+
+
+def _owns_case() -> ColumnElement[bool]:
+    user = bindparam("scope_user", type_=Integer)
+    return or_(rc.c.assigned_to == user, rc.c.escalated_to == user)
+
+
+# The cases a scope lets its user see; "all" adds no condition.
+_CASE_SCOPE: dict[Scope, Callable[[], tuple[ColumnElement[bool], ...]]] = {
+    "all": lambda: (),
+    "own": lambda: (_owns_case(),),
+    "branch": lambda: (or_(_owns_case(), p.c.branch_id == bindparam("scope_branch", type_=Integer)),),
+}
+
+
+def _case_scope(visibility: Visibility) -> tuple[Scope, dict[str, int]]:
+    """The scope's statement shape and bound values; a branch reach without a branch is an own reach."""
+    if visibility.reach == "all":
+        return "all", {}
+    assert visibility.user_id is not None  # Visibility refuses an own or branch reach without a user
+    if visibility.reach == "branch" and visibility.branch_id is not None:
+        return "branch", {"scope_user": visibility.user_id, "scope_branch": visibility.branch_id}
+    return "own", {"scope_user": visibility.user_id}
 
 
 def _params(filters: CustomerFilters | PolicyFilters | CaseFilters) -> dict[str, Any]:
@@ -153,20 +180,21 @@ def _policies_count_base(shape: tuple[str, ...]) -> Select[Any]:
 
 
 @lru_cache(maxsize=256)
-def _cases_base(shape: tuple[str, ...]) -> Select[Any]:
+def _cases_base(shape: tuple[str, ...], scope: Scope) -> Select[Any]:
     return select(*_CASE_COLS).select_from(
         rc.join(p, p.c.id == rc.c.policy_id).join(c, c.c.id == p.c.customer_id)).where(
-        and_(True, *(_CASE_WHERE[n]() for n in shape)))
+        and_(True, *_CASE_SCOPE[scope](), *(_CASE_WHERE[n]() for n in shape)))
 
 
 @lru_cache(maxsize=256)
-def _cases_page(shape: tuple[str, ...], sort: tuple[SortKey, ...]) -> Select[Any]:
-    return _cases_base(shape).order_by(*order_by(sort, CASE_SORT, rc.c.id)).limit(LIMIT).offset(OFFSET)
+def _cases_page(shape: tuple[str, ...], scope: Scope, sort: tuple[SortKey, ...]) -> Select[Any]:
+    return _cases_base(shape, scope).order_by(*order_by(sort, CASE_SORT, rc.c.id)).limit(LIMIT).offset(OFFSET)
 
 
 _CUSTOMER_BY_ID = _customers_base(()).where(c.c.id == bindparam("ident"))
 _POLICY_BY_ID = _policies_base(()).where(p.c.id == bindparam("ident"))
-_CASE_BY_ID = _cases_base(()).where(rc.c.id == bindparam("ident"))
+_CASE_BY_ID: dict[Scope, Select[Any]] = {
+    scope: _cases_base((), scope).where(rc.c.id == bindparam("ident")) for scope in _CASE_SCOPE}
 
 
 def _opt(cls: type[Any], value: int | None) -> Any:
@@ -186,9 +214,9 @@ class SqlAlchemyPoliciesReadModel:
             query = self._compiled[stmt] = CompiledQuery(stmt)
         return query
 
-    async def _one(self, stmt: Select[Any], ident: int) -> Row | None:
+    async def _one(self, stmt: Select[Any], ident: int, params: dict[str, Any] | None = None) -> Row | None:
         async with self._reads.acquire() as conn:
-            rows = await self._query(stmt).fetch(conn, {"ident": ident})
+            rows = await self._query(stmt).fetch(conn, {**(params or {}), "ident": ident})
         return rows[0] if rows else None
 
     async def _page(self, page_stmt: Select[Any], count_base: Select[Any], params: dict[str, Any],
@@ -249,12 +277,17 @@ class SqlAlchemyPoliciesReadModel:
             notes=r[19], escalated_to=_opt(UserId, r[20]), escalation_reason=r[21], escalated_at=r[22],
             created_at=r[23], updated_at=r[24])
 
-    async def list_cases(self, filters: CaseFilters, page: PageRequest) -> Page[CaseView]:
+    async def list_cases(self, filters: CaseFilters, page: PageRequest,
+                         visibility: Visibility) -> Page[CaseView]:
         params = _params(filters)
         shape = _shape(params, _CASE_WHERE)
-        return await self._page(_cases_page(shape, page.sort), _cases_base(shape), params, page,
-                                f"cases{params}", self._case)
+        scope, scope_params = _case_scope(visibility)
+        params.update(scope_params)
+        # the total's cache key names the scope and its ids: callers who see different cases never share one
+        return await self._page(_cases_page(shape, scope, page.sort), _cases_base(shape, scope), params, page,
+                                f"cases:{scope}{params}", self._case)
 
-    async def get_case(self, case_id: int) -> CaseView | None:
-        row = await self._one(_CASE_BY_ID, case_id)
+    async def get_case(self, case_id: int, visibility: Visibility) -> CaseView | None:
+        scope, scope_params = _case_scope(visibility)
+        row = await self._one(_CASE_BY_ID[scope], case_id, scope_params)
         return self._case(row) if row else None

@@ -1,13 +1,26 @@
-"""Tables of the identity context: branches, roles, users, and device sessions with their refresh tokens."""
+"""Tables of the identity context: branches, roles, users and their recovery codes, device sessions and tokens."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from adapters.sqlalchemy.metadata import created_at, metadata, updated_at
 
-__all__ = ["branches", "refresh_tokens", "roles", "user_sessions", "users"]
+__all__ = ["branches", "refresh_tokens", "roles", "user_recovery_codes", "user_sessions", "users"]
 
 branches = Table(
     "branches", metadata,
@@ -58,11 +71,27 @@ users = Table(
     Column("mfa_secret", String(255)),
     Column("password_reset_token", String(255)),
     Column("password_reset_expires", DateTime(timezone=True)),
+    # the last TOTP time step accepted (Unix time // 30): a code is refused on second use
+    Column("mfa_last_step", BigInteger),
+    Column("password_changed_at", DateTime(timezone=True)),
     created_at(),
     updated_at(),
     Index("idx_users_email", "email", unique=True),
     Index("idx_users_role_status", "role_id", "status"),
     Index("idx_users_branch", "branch_id"),
+    Index("ix_users_password_reset_token", "password_reset_token",
+          postgresql_where=text("password_reset_token IS NOT NULL")),
+)
+
+# Single-use MFA recovery codes, stored as SHA-256 hashes; a used code is kept (with used_at) until replaced.
+user_recovery_codes = Table(
+    "user_recovery_codes", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("used_at", DateTime(timezone=True)),
+    UniqueConstraint("user_id", "code_hash"),  # also serves look-ups by user_id
 )
 
 # One row per login on one device; `public_id` is the session id in access tokens and the sessions API (the

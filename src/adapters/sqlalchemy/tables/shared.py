@@ -30,7 +30,10 @@ audit_log = Table(
     Column("entity_id", Integer),
     Column("data", JSONB),
     Column("request_id", String(64)),
+    Column("ip_address", String(45)),
+    Column("user_agent", String(500)),
     Index("ix_audit_log_entity", "entity_type", "entity_id"),
     Index("ix_audit_log_occurred_at", "occurred_at"),
     Index("ix_audit_log_actor", "actor_id"),
+    Index("ix_audit_log_action", "action"),
 )
