@@ -47,20 +47,24 @@ def _local_only(url: str) -> None:
         raise ValueError(f"load generation only targets 127.0.0.1, not {url}")
 
 
-def measure(url: str, conns: int, warmup: float, seconds: float) -> dict[str, Any]:
+def measure(url: str, conns: int, warmup: float, seconds: float, token: str = "") -> dict[str, Any]:
+    """Load `url` with `conns` connections; `token` is sent as a bearer token."""
     _local_only(url)
     if shutil.which("wrk"):
-        return _wrk(url, conns, warmup, seconds)
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), url, str(conns), str(warmup), str(seconds)],
+        return _wrk(url, conns, warmup, seconds, token)
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), url, str(conns), str(warmup), str(seconds),
+                          token],
                          capture_output=True, text=True, timeout=warmup + seconds + 60, check=True)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
-def _wrk(url: str, conns: int, warmup: float, seconds: float) -> dict[str, Any]:
+def _wrk(url: str, conns: int, warmup: float, seconds: float, token: str) -> dict[str, Any]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(WRK_SCRIPT)
     try:
         base = ["wrk", "-t1", f"-c{conns}", "--timeout", "10s", "-s", f.name]
+        if token:
+            base += ["-H", f"Authorization: Bearer {token}"]
         if warmup > 0:
             subprocess.run([*base, f"-d{max(1, round(warmup))}s", url], capture_output=True, check=True,
                            timeout=warmup + 30)
@@ -88,7 +92,7 @@ def _wrk(url: str, conns: int, warmup: float, seconds: float) -> dict[str, Any]:
     return result
 
 
-async def _httpx(url: str, conns: int, warmup: float, seconds: float) -> dict[str, Any]:
+async def _httpx(url: str, conns: int, warmup: float, seconds: float, token: str = "") -> dict[str, Any]:
     import httpx
 
     latencies: list[float] = []
@@ -96,7 +100,8 @@ async def _httpx(url: str, conns: int, warmup: float, seconds: float) -> dict[st
     failures = [0]
     sample = [""]
     limits = httpx.Limits(max_connections=conns, max_keepalive_connections=conns)
-    async with httpx.AsyncClient(http1=True, http2=False, limits=limits, timeout=10.0) as client:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(http1=True, http2=False, limits=limits, timeout=10.0, headers=headers) as client:
 
         async def worker(until: float, record: bool) -> None:
             while (t0 := time.perf_counter()) < until:
@@ -128,6 +133,7 @@ async def _httpx(url: str, conns: int, warmup: float, seconds: float) -> dict[st
 
 if __name__ == "__main__":
     target, n, warm, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+    bearer_token = sys.argv[5] if len(sys.argv) > 5 else ""
     _local_only(target)
     run: Any = asyncio.run
     try:
@@ -135,4 +141,4 @@ if __name__ == "__main__":
         run = uvloop.run
     except ImportError:
         pass
-    print(json.dumps(run(_httpx(target, n, warm, secs))))
+    print(json.dumps(run(_httpx(target, n, warm, secs, bearer_token))))

@@ -1,4 +1,5 @@
-"""Benchmark GET /api/policies against a bare asyncpg + Litestar endpoint running the same SQL.
+"""Benchmark GET /api/policies (signed in: token check and session look-up included) against a bare asyncpg +
+Litestar endpoint running the same SQL without auth; then the login latency.
 
 Run from the repository root:  .venv/bin/python benchmarks/bench_policies_list.py
 Env: DATABASE_URL (server to use; default postgresql://postgres@127.0.0.1:5432/), BENCH_SECONDS (15),
@@ -33,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT / "src"), str(HERE)]
 
+from _auth import create_reader, login_latency, sign_in  # noqa: E402
 from _load import measure  # noqa: E402
 
 DB_NAME = "renewals_bench"
@@ -187,8 +189,9 @@ class Server:
         self.log.close()
 
 
-def check_same_answer(ours_url: str, bare_url: str) -> None:
-    a, b = httpx.get(ours_url, timeout=10).json(), httpx.get(bare_url, timeout=10).json()
+def check_same_answer(ours_url: str, bare_url: str, token: str) -> None:
+    a = httpx.get(ours_url, timeout=10, headers={"Authorization": f"Bearer {token}"}).json()
+    b = httpx.get(bare_url, timeout=10).json()
     ids_a = [p["id"] for p in a["data"]["policies"]]
     ids_b = [p["id"] for p in b["data"]["policies"]]
     same_keys = a["data"]["policies"][0].keys() == b["data"]["policies"][0].keys()
@@ -204,6 +207,7 @@ def main() -> int:
     try:
         create_database()
         asyncio.run(load_data())
+        argon2_parameters = asyncio.run(create_reader(db_url(DB_NAME)))
         ours, bare = Server("ours"), Server("bare")
         servers += [ours, bare]
         ours.wait_ready("/health/live")
@@ -211,7 +215,8 @@ def main() -> int:
         targets = [("(a) ours page 1", ours.url("/api/policies?limit=20")),
                    ("(b) bare page 1", bare.url("/bare/policies?limit=20")),
                    ("(c) ours page 50", ours.url("/api/policies?limit=20&page=50"))]
-        check_same_answer(targets[0][1], targets[1][1])
+        token = sign_in(ours.url(""))
+        check_same_answer(targets[0][1], targets[1][1], token)
         tool = "wrk" if shutil.which("wrk") else "httpx (own process)"
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
         print(f"load: {tool}, {CONNECTIONS} connections, warm-up {WARMUP:g} s, measure {SECONDS:g} s per target; "
@@ -224,7 +229,7 @@ def main() -> int:
                 spy = subprocess.Popen([pyspy, "record", "-p", str(ours.proc.pid), "-d", str(int(WARMUP + SECONDS)),
                                         "-o", "/tmp/bench_ours_page1.svg", "--nonblocking"],
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            results[label] = measure(url, CONNECTIONS, WARMUP, SECONDS)
+            results[label] = measure(url, CONNECTIONS, WARMUP, SECONDS, "" if "bare" in label else token)
             if spy is not None:
                 spy.wait(30)
                 print("py-spy flame graph: /tmp/bench_ours_page1.svg")
@@ -237,6 +242,9 @@ def main() -> int:
         print(f"\nratio ours/bare throughput: {a['rps'] / b['rps']:.2f} (goal >= 0.50)")
         print(f"p99 ours: {a['p99_ms']:.0f} ms (goal < 100 ms)")
         print(f"page50/page1 throughput: {c['rps'] / a['rps']:.2f} (goal >= 0.50)")
+        logins = login_latency(ours.url(""))
+        print(f"login p50: {logins['p50_ms']:.1f} ms, p90: {logins['p90_ms']:.1f} ms over {logins['count']} "
+              f"sequential logins (argon2id {argon2_parameters}; includes throttle checks, session, audit row)")
         return 0
     finally:
         for server in servers:

@@ -71,6 +71,7 @@ def seed_demo_users(settings: Settings) -> list[tuple[str, str, str]]:
 
     async def work(container: AppContainer) -> list[tuple[str, str, str]]:
         identity = container.identity
+        await identity.provisioning().ensure_built_in_roles()
         branch = await _first_branch(container)
         made: list[tuple[str, str, str]] = []
         for role in BUILT_IN_ROLES:

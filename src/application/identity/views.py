@@ -59,10 +59,9 @@ class UserView(msgspec.Struct, kw_only=True, rename="camel"):
             created_at=user.created_at, updated_at=user.updated_at)
 
 
-class MeView(msgspec.Struct, kw_only=True, rename="camel"):
+class MeView(UserView, kw_only=True, rename="camel"):
     """The signed-in user with what they may do: action grants with scopes, and the frontend pages they open."""
 
-    user: UserView
     role_display_name: str
     requires_mfa: bool
     permissions: list[GrantView]
@@ -71,7 +70,8 @@ class MeView(msgspec.Struct, kw_only=True, rename="camel"):
     @classmethod
     def of(cls, user: User, role: Role | None) -> MeView:
         grants = role.scopes() if role else {}
-        return cls(user=UserView.of(user, role), role_display_name=role.display_name if role else "",
+        base = msgspec.structs.asdict(UserView.of(user, role))
+        return cls(**base, role_display_name=role.display_name if role else "",
                    requires_mfa=bool(role and role.requires_mfa), permissions=grant_views(grants),
                    pages=pages_for(grants))
 

@@ -99,7 +99,10 @@ class SqlAlchemyUserRepository(_Writer):
         return await self._one(_U.email == email)
 
     async def _one(self, where: ColumnElement[bool]) -> User | None:
-        row = (await self._session.execute(select(users).where(where).with_for_update())).one_or_none()
+        # FOR NO KEY UPDATE: serialises changes to the user, yet lets other transactions insert rows that
+        # reference it (a session started while this unit is open would deadlock against FOR UPDATE).
+        row = (await self._session.execute(
+            select(users).where(where).with_for_update(key_share=True))).one_or_none()
         return None if row is None else _user(row)
 
     async def add(self, user: User) -> User:
