@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import msgspec
 import pytest
 
 from application.identity.principal import ClientInfo
@@ -44,4 +45,4 @@ def test_demo_users_are_one_per_role_and_never_in_production(sql_container: AppC
     assert [role for role, _, _ in made] == [role.name for role in BUILT_IN_ROLES]
     assert all(email.endswith("@demo.renewals.test") and len(password) >= 12 for _, email, password in made)
     with pytest.raises(RuntimeError, match="never"):
-        seed_demo_users(settings_for_tests(APP_ENV="production", JWT_SECRET="x" * 40))
+        seed_demo_users(msgspec.structs.replace(settings_for_tests(), app_env="production"))

@@ -215,6 +215,9 @@ async def test_read_matrix_matches_the_role_grants(anonymous: Client, world: Wor
             if check.listed == "cases":
                 wanted = {case.public for case in world.cases.values() if sees(caller, case)}
                 got = [item["id"] for item in items]
+                leaked = sorted(set(got) - wanted)
+                if leaked:
+                    unauthorized_successes.append(f"{caller.name:>20} GET /api/cases lists {leaked}")
                 if sorted(got) != sorted(wanted) or body["data"]["pagination"]["total"] != len(wanted):
                     mismatches.append(f"{caller.name:>20} GET /api/cases: listed {sorted(got)} "
                                       f"(total {body['data']['pagination']['total']}), expected {sorted(wanted)}")
@@ -224,6 +227,8 @@ async def test_read_matrix_matches_the_role_grants(anonymous: Client, world: Wor
                     mismatches.append(f"{caller.name:>20} GET {check.path}: {len(items)} items, total {total}, "
                                       f"expected {check.total}")
     assert (len(world.callers), len(checks), cells) == (11, 20, 220)
+    outcomes = {expected_status(caller, check) for caller in world.callers.values() for check in checks}
+    assert outcomes == {200, 401, 403, 404}  # the world exercises every kind of refusal
     assert not unauthorized_successes, "unauthorized successes:\n" + "\n".join(unauthorized_successes)
     assert not mismatches, "access matrix mismatches:\n" + "\n".join(mismatches)
 
