@@ -25,6 +25,7 @@ from entrypoints.http.identity.deps import IDENTITY_DEPENDENCIES
 from entrypoints.http.identity.schemas import AuditList, PermissionList, RoleList, UserList
 from entrypoints.http.ids import path_id
 from entrypoints.http.lists import enum_values, id_values, page_request, text_values
+from entrypoints.http.params import Csv, Limit, Page, Sort
 
 __all__ = ["AuditController", "PermissionController", "RoleController", "UserController"]
 
@@ -35,7 +36,6 @@ Audit = NamedDependency[AuditService]
 Caller = NamedDependency[Principal]
 Client = NamedDependency[ClientInfo]
 Ident = Annotated[str, PathParameter(description="Public id such as `user-7`, or the bare number")]
-Csv = Annotated[str | None, QueryParameter(description="One value or several separated by commas (any of)")]
 USER_SORT = ("lastName", "firstName", "email", "createdAt", "lastLogin", "id")
 AUDIT_SORT = ("occurredAt", "id")
 
@@ -47,8 +47,9 @@ class UserController(Controller):
 
     @get("/", opt=requires(P.USERS_READ), responses=error_responses(422),
          description=f"Sort whitelist: {', '.join(USER_SORT)}; default `lastName,firstName`.")
-    async def list_users(self, users: Users, page: int = 1, limit: int = 20, sort: str | None = None,
-                         q: str | None = None, role: Csv = None, branch: Csv = None,
+    async def list_users(self, users: Users, page: Page = 1, limit: Limit = 20, sort: Sort = None,
+                         q: Annotated[str | None, QueryParameter(description="Matches email and names")] = None,
+                         role: Csv = None, branch: Csv = None,
                          status: Csv = None) -> Envelope[UserList]:
         """List users; `q` matches email and names."""
         request = page_request(page, limit, sort, USER_SORT, "lastName,firstName")
@@ -142,7 +143,7 @@ class AuditController(Controller):
     dependencies = IDENTITY_DEPENDENCIES
 
     @get("/", opt=requires(P.AUDIT_READ), responses=error_responses(422))
-    async def list_audit(self, audit: Audit, page: int = 1, limit: int = 50, sort: str | None = None,
+    async def list_audit(self, audit: Audit, page: Page = 1, limit: Limit = 50, sort: Sort = None,
                          actor: Csv = None, action: Csv = None, entity_type: Annotated[
                              str | None, QueryParameter(name="entityType")] = None,
                          entity_id: Annotated[int | None, QueryParameter(name="entityId")] = None,

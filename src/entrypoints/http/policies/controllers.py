@@ -23,15 +23,11 @@ from entrypoints.http.envelope import Envelope, error_responses, ok, pagination_
 from entrypoints.http.guard import principal_of, requires
 from entrypoints.http.ids import path_id
 from entrypoints.http.lists import enum_values, id_values, page_request, text_values
+from entrypoints.http.params import Csv, Limit, Page, Search, Sort
 from entrypoints.http.policies.schemas import CaseList, CustomerList, PolicyList, PolicyTypeList
 
 __all__ = ["CaseController", "CustomerController", "PolicyController", "PolicyTypeController"]
 
-Page = Annotated[int, QueryParameter(description="Page number, from 1")]
-Limit = Annotated[int, QueryParameter(description="Items per page, 1 to 100")]
-Sort = Annotated[str | None, QueryParameter(description="`field` or `-field`, comma-separated; see the whitelist")]
-Csv = Annotated[str | None, QueryParameter(description="One value or several separated by commas (any of)")]
-Search = Annotated[str | None, QueryParameter(description="Full-text search; every word matches as a prefix")]
 PolicyTypeQ = Annotated[str | None, QueryParameter(name="policyType", description="Policy types, comma-separated")]
 KycQ = Annotated[str | None, QueryParameter(name="kycStatus", description="KYC statuses, comma-separated")]
 FromQ = Annotated[date | None, QueryParameter(name="renewalFrom", description="Renewal date on or after (YYYY-MM-DD)")]
