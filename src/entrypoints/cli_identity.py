@@ -18,6 +18,7 @@ __all__ = ["DEMO_DOMAIN", "create_admin", "ensure_roles", "seed_demo_users"]
 T = TypeVar("T")
 DEMO_DOMAIN = "demo.renewals.test"
 _BRANCHED = {"manager", "agent", "renewals_specialist", "all_modules_manager"}
+_CASE_WORKERS = ("agent", "renewals_specialist")  # demo users whose `own` scope needs cases to show
 
 
 def _with_container(settings: Settings, work: Callable[[AppContainer], Awaitable[T]]) -> T:
@@ -81,6 +82,7 @@ def seed_demo_users(settings: Settings) -> list[tuple[str, str, str]]:
                 email=email, first_name="Demo", last_name=role.display_name, role_name=role.name,
                 password=password, branch_id=branch if role.name in _BRANCHED else None)
             made.append((role.name, email, password))
+        await _give_cases(container, [email for name, email, _ in made if name in _CASE_WORKERS], branch)
         return made
 
     return _with_container(settings, work)
@@ -97,3 +99,26 @@ async def _first_branch(container: AppContainer) -> int | None:
     async with engine.connect() as conn:
         found = await conn.scalar(select(branches.c.id).order_by(branches.c.id).limit(1))
     return int(found) if found is not None else None
+
+
+async def _give_cases(container: AppContainer, emails: list[str], branch: int | None, per_user: int = 15) -> None:
+    """Assign some unassigned cases of the demo branch to each demo case worker who has none yet."""
+    from sqlalchemy import select, update
+
+    from adapters.sqlalchemy.tables.identity import users
+    from adapters.sqlalchemy.tables.policies import policies, renewal_cases
+
+    engine = container.adapters.engine()
+    if engine is None or branch is None:
+        return
+    async with engine.begin() as conn:
+        for email in emails:
+            user_id = await conn.scalar(select(users.c.id).where(users.c.email == email))
+            if user_id is None or await conn.scalar(
+                    select(renewal_cases.c.id).where(renewal_cases.c.assigned_to == user_id).limit(1)):
+                continue
+            free = (select(renewal_cases.c.id).join(policies, policies.c.id == renewal_cases.c.policy_id)
+                    .where(policies.c.branch_id == branch, renewal_cases.c.assigned_to.is_(None))
+                    .order_by(renewal_cases.c.id).limit(per_user))
+            await conn.execute(update(renewal_cases).where(renewal_cases.c.id.in_(free))
+                               .values(assigned_to=user_id))
