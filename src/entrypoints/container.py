@@ -89,7 +89,7 @@ class SqlAdapters(containers.DeclarativeContainer):
                                               currency=core.settings.provided.currency)
     identity_uow = providers.Factory(SqlAlchemyIdentityUnitOfWork, session_factory, core.router, core.clock)
     session_store = providers.Singleton(SqlAlchemySessionStore, session_factory, new_id=new_session_id)
-    principal_source = providers.Singleton(SqlAlchemyPrincipalSource, session_factory)
+    principal_source = providers.Singleton(SqlAlchemyPrincipalSource, read_pool)
 
 
 class MemoryAdapters(containers.DeclarativeContainer):
