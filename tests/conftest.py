@@ -26,7 +26,7 @@ from entrypoints.settings import Settings, load_settings
 T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_URL = os.environ.get("TEST_DATABASE_SERVER", "postgresql://postgres@127.0.0.1:5432")
-TEST_DB = "renewals_test"
+TEST_DB = os.environ.get("TEST_DB_NAME", "renewals_test")  # set per parallel run: each drops and recreates it
 TEST_DATABASE_URL = f"{SERVER_URL}/{TEST_DB}"
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)

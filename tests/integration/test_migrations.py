@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -22,7 +23,7 @@ from tests.conftest import SERVER_URL, alembic_config, recreate_database
 
 pytestmark = pytest.mark.postgres
 
-DB_NAME = "renewals_migrations_test"
+DB_NAME = os.environ.get("TEST_DB_NAME", "renewals_test") + "_migrations"
 DB_URL = f"{SERVER_URL}/{DB_NAME}"
 
 
