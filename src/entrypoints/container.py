@@ -11,9 +11,12 @@ from dependency_injector import containers, providers
 
 from adapters.arq.arq_job_queue import ArqJobQueue
 from adapters.asyncpg.read_pool import AsyncpgReadPool
+from adapters.asyncpg.upload_locks import AdvisoryUploadLocks
+from adapters.aws.s3_file_storage import S3FileStorage
 from adapters.aws.ses_email_sender import SesEmailSender
 from adapters.dev.file_email_sender import FileEmailSender
 from adapters.memory.email import InMemoryEmailSender
+from adapters.memory.file_storage import InMemoryFileStorage
 from adapters.memory.identity_uow import InMemoryIdentityUnitOfWork, InMemoryPrincipalSource
 from adapters.memory.jobs import InMemoryJobQueue
 from adapters.memory.login_throttle import InMemoryLoginThrottle
@@ -21,14 +24,21 @@ from adapters.memory.read_models import InMemoryPoliciesReadModel
 from adapters.memory.session_store import InMemorySessionStore
 from adapters.memory.store import MemoryStore
 from adapters.memory.uow import InMemoryPoliciesUnitOfWork
+from adapters.memory.upload_locks import InMemoryUploadLocks
+from adapters.memory.uploads import InMemoryBookWriter, InMemoryUploadsUnitOfWork
+from adapters.memory.user_events import InMemoryUserEvents
 from adapters.phonenumbers.phone_normaliser import PhonenumbersPhoneNormaliser
+from adapters.redis.redis_user_events import RedisUserEvents
 from adapters.smtp.smtp_email_sender import SmtpEmailSender
+from adapters.sqlalchemy.book_writer import SqlBookWriter
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.identity_uow import SqlAlchemyIdentityUnitOfWork
 from adapters.sqlalchemy.policies_uow import SqlAlchemyPoliciesUnitOfWork
 from adapters.sqlalchemy.principal_source import SqlAlchemyPrincipalSource
 from adapters.sqlalchemy.read_models.policies import SqlAlchemyPoliciesReadModel
 from adapters.sqlalchemy.session_store import SqlAlchemySessionStore
+from adapters.sqlalchemy.uploads_uow import SqlAlchemyUploadsUnitOfWork
+from adapters.storage.local_file_storage import LocalFileStorage
 from adapters.system.clock import SystemClock
 from application.policies import event_handlers as policies_events
 from application.policies.cases import RenewalCaseService
@@ -39,6 +49,7 @@ from application.shared.events import EventRouter
 from application.shared.outbox_relay import OutboxRelay
 from entrypoints.identity_container import IdentityServices
 from entrypoints.settings import Settings
+from entrypoints.uploads_container import UploadsServices
 
 __all__ = ["AppContainer", "build_container", "build_memory_container"]
 
@@ -90,6 +101,10 @@ class SqlAdapters(containers.DeclarativeContainer):
     identity_uow = providers.Factory(SqlAlchemyIdentityUnitOfWork, session_factory, core.router, core.clock)
     session_store = providers.Singleton(SqlAlchemySessionStore, session_factory, new_id=new_session_id)
     principal_source = providers.Singleton(SqlAlchemyPrincipalSource, read_pool)
+    uploads_uow = providers.Factory(SqlAlchemyUploadsUnitOfWork, session_factory, core.router, core.clock,
+                                    core.settings.provided.business_timezone)
+    book_writer = providers.Singleton(SqlBookWriter, read_pool)
+    upload_locks = providers.Singleton(AdvisoryUploadLocks, read_pool)
 
 
 class MemoryAdapters(containers.DeclarativeContainer):
@@ -103,6 +118,10 @@ class MemoryAdapters(containers.DeclarativeContainer):
     identity_uow = providers.Factory(InMemoryIdentityUnitOfWork, store, core.router)
     session_store = providers.Singleton(InMemorySessionStore, new_id=new_session_id)
     principal_source = providers.Singleton(InMemoryPrincipalSource, store, session_store)
+    uploads_uow = providers.Factory(InMemoryUploadsUnitOfWork, store, core.router,
+                                    core.settings.provided.business_timezone)
+    book_writer = providers.Singleton(InMemoryBookWriter, store)
+    upload_locks = providers.Singleton(InMemoryUploadLocks)
 
 
 class ProviderAdapters(containers.DeclarativeContainer):
@@ -116,6 +135,11 @@ class ProviderAdapters(containers.DeclarativeContainer):
         arq=providers.Singleton(ArqJobQueue, arq_pool),
         memory=providers.Singleton(InMemoryJobQueue),
     )
+    user_events = providers.Selector(
+        providers.Callable(_queue_backend, core.settings),
+        arq=providers.Singleton(RedisUserEvents, arq_pool),
+        memory=providers.Singleton(InMemoryUserEvents),
+    )
     # overridden with providers.Object(client) by open_resources when EMAIL_PROVIDER=ses
     ses_client: providers.Dependency[Any] = providers.Dependency()
     email_sender = providers.Selector(
@@ -128,6 +152,13 @@ class ProviderAdapters(containers.DeclarativeContainer):
             security=core.settings.provided.smtp_security, default_from=core.settings.provided.smtp_from_email),
         dev=providers.Singleton(FileEmailSender, providers.Callable(_dev_mail_dir, core.settings),
                                 default_from=providers.Callable(_sender_address, core.settings)),
+    )
+    # overridden with providers.Object(client) by open_resources when STORAGE_BACKEND=s3
+    s3_client: providers.Dependency[Any] = providers.Dependency()
+    file_storage = providers.Selector(
+        core.settings.provided.storage_backend,
+        s3=providers.Singleton(S3FileStorage, s3_client, core.settings.provided.s3_bucket_name),
+        local=providers.Singleton(LocalFileStorage, providers.Callable(Path, core.settings.provided.local_storage_dir)),
     )
 
 
@@ -157,6 +188,7 @@ class AppContainer:
     outside: ProviderAdapters
     application: Application
     identity: IdentityServices
+    uploads: UploadsServices
 
 
 def _assemble(settings: Settings, adapters_cls: type[SqlAdapters] | type[MemoryAdapters]) -> AppContainer:
@@ -166,11 +198,14 @@ def _assemble(settings: Settings, adapters_cls: type[SqlAdapters] | type[MemoryA
     if adapters_cls is MemoryAdapters:  # in-memory twins for the outside world too
         sender = providers.Callable(_sender_address, core.settings)
         outside.email_sender.override(providers.Singleton(InMemoryEmailSender, default_from=sender))
+        outside.file_storage.override(providers.Singleton(InMemoryFileStorage))
+        outside.user_events.override(providers.Singleton(InMemoryUserEvents))
     application = Application(core=core, adapters=adapters, outside=outside)
     identity = IdentityServices(core=core, adapters=adapters, outside=outside)
     if adapters_cls is MemoryAdapters:
         identity.throttle.override(providers.Singleton(InMemoryLoginThrottle, core.clock))
-    return AppContainer(settings, core, adapters, outside, application, identity)
+    uploads = UploadsServices(core=core, adapters=adapters, outside=outside)
+    return AppContainer(settings, core, adapters, outside, application, identity, uploads)
 
 
 def build_container(settings: Settings) -> AppContainer:

@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import aioboto3
+from aiobotocore.config import AioConfig  # type: ignore[import-untyped]
 from arq.connections import ArqRedis
 from dependency_injector import providers
 from sqlalchemy import text
@@ -52,6 +53,13 @@ async def open_resources(container: AppContainer) -> AsyncIterator[Resources]:
                 "sesv2", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url,
                 aws_access_key_id=settings.aws_access_key_id, aws_secret_access_key=settings.aws_secret_access_key))
             container.outside.ses_client.override(providers.Object(ses))
+        if settings.storage_backend == "s3":
+            # path-style URLs for a custom endpoint (LocalStack, MinIO): bucket sub-domains rarely resolve there
+            config = AioConfig(s3={"addressing_style": "path"}) if settings.aws_endpoint_url else None
+            s3 = await stack.enter_async_context(aioboto3.Session().client(  # one client per process
+                "s3", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url, config=config,
+                aws_access_key_id=settings.aws_access_key_id, aws_secret_access_key=settings.aws_secret_access_key))
+            container.outside.s3_client.override(providers.Object(s3))
         engine: AsyncEngine | None = container.adapters.engine()
         if engine is not None:
             stack.push_async_callback(engine.dispose)

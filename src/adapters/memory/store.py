@@ -11,6 +11,7 @@ from application.ports.uow import Job
 from domain.identity.model import AuditEntry, Role, User
 from domain.policies.model import Customer, Policy, RenewalCase
 from domain.shared.clock import Clock
+from domain.uploads.model import RowError, Upload
 
 __all__ = ["AuditRecord", "MemoryStore", "OutboxRow", "RecoveryCodeRow", "Tables"]
 
@@ -51,6 +52,9 @@ class Tables:
     users: dict[int, User] = field(default_factory=dict)
     recovery_codes: list[RecoveryCodeRow] = field(default_factory=list)
     security_audit: list[AuditEntry] = field(default_factory=list)  # the entries of the AuditTrail port
+    # uploads
+    uploads: dict[int, Upload] = field(default_factory=dict)  # file_uploads with its upload_batches id
+    row_errors: dict[int, dict[int, RowError]] = field(default_factory=dict)  # upload id -> row number -> row
 
 
 class MemoryStore:

@@ -17,6 +17,7 @@ from domain.shared.ids import EntityId
 from entrypoints.container import AppContainer
 from entrypoints.http.envelope import JsonResponse
 from entrypoints.http.errors import exception_handlers
+from entrypoints.http.events import user_events_socket
 from entrypoints.http.guard import authorize, public
 from entrypoints.http.health import HealthController
 from entrypoints.http.identity.admin import (
@@ -34,6 +35,7 @@ from entrypoints.http.policies.controllers import (
     PolicyTypeController,
 )
 from entrypoints.http.request_id import RequestIdMiddleware
+from entrypoints.http.uploads.controllers import UploadController
 from entrypoints.logging import configure_logging
 from entrypoints.resources import open_resources
 from entrypoints.runtime import freeze_startup_objects
@@ -73,7 +75,8 @@ def create_app(container: AppContainer) -> Litestar:
     app = Litestar(
         route_handlers=[api_docs, HealthController, MetricsController, AuthController, UserController,
                         RoleController, PermissionController, AuditController, CustomerController,
-                        PolicyController, PolicyTypeController, CaseController],
+                        PolicyController, PolicyTypeController, CaseController, UploadController,
+                        user_events_socket],
         guards=[authorize],
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware, prometheus.middleware],

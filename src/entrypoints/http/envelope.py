@@ -90,6 +90,8 @@ _ERROR_TEXT = {
     400: "Malformed JSON (`malformed_json`)",
     401: "No token, or an invalid or expired one; or wrong credentials (`unauthorized`)",
     403: "Signed in, but the role does not grant this action (`forbidden`)",
+    413: "The file is larger than the limit (`payload_too_large`)",
+    415: "Not an xlsx or csv file, or its content does not match its extension (`unsupported_media_type`)",
     429: "Too many attempts; retry after `Retry-After` seconds (`rate_limited`)",
     404: "Not found, or not visible to the caller (`not_found`)",
     409: "A unique key is taken or the state forbids the change (`conflict`)",

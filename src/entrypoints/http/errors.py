@@ -14,6 +14,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 
 from application.identity.errors import AuthenticationFailed, PermissionDenied, TooManyAttempts
+from application.uploads.errors import DuplicateUpload, FileRefused
 from domain.shared.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from entrypoints.http.request_id import current_request_id
 
@@ -41,6 +42,10 @@ def _domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
         response = _body(401, exc.code, str(exc))
         response.headers["WWW-Authenticate"] = 'Bearer realm="renewals"'
         return response
+    if isinstance(exc, FileRefused):
+        return _body(exc.status, exc.code, str(exc))
+    if isinstance(exc, DuplicateUpload):
+        return _body(409, exc.code, str(exc), uploadId=f"upload-{exc.upload_id}")
     if isinstance(exc, PermissionDenied):
         return _body(403, exc.code, str(exc))
     if isinstance(exc, TooManyAttempts):

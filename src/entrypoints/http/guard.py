@@ -12,6 +12,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
 
 from application.identity.audit import entry
@@ -64,7 +65,11 @@ def client_of(connection: ASGIConnection[Any, Any, Any, Any]) -> ClientInfo:
 
 def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    if connection.scope["type"] == ScopeType.WEBSOCKET:  # browsers cannot send headers on a WebSocket
+        return connection.query_params.get("token") or None
+    return None
 
 
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

@@ -10,15 +10,18 @@ from arq.connections import RedisSettings
 
 from application.identity.job_names import SEND_PASSWORD_LINK
 from application.policies.job_names import OPEN_DUE_RENEWAL_CASES, OPEN_RENEWAL_CASE_FOR_POLICY
+from application.uploads.job_names import INGEST_UPLOAD
 from entrypoints.container import build_container
 from entrypoints.logging import configure_logging
 from entrypoints.resources import open_resources
 from entrypoints.runtime import freeze_startup_objects
 from entrypoints.settings import Settings
 from entrypoints.worker.tasks import (
+    ingest_upload,
     open_due_renewal_cases,
     open_renewal_case_for_policy,
     relay_outbox,
+    resume_stalled_uploads,
     send_password_link,
 )
 
@@ -39,6 +42,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         await stack.enter_async_context(open_resources(container))
         ctx["app"] = container.application
         ctx["identity"] = container.identity
+        ctx["uploads"] = container.uploads
         ctx["stack"] = stack
         freeze_startup_objects()
 
@@ -52,8 +56,12 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             func(open_renewal_case_for_policy, name=OPEN_RENEWAL_CASE_FOR_POLICY, max_tries=5),
             func(open_due_renewal_cases, name=OPEN_DUE_RENEWAL_CASES, max_tries=5),
             func(send_password_link, name=SEND_PASSWORD_LINK, max_tries=5),
+            # resumable: a killed run is picked up by resume_stalled_uploads, so no long arq lock is needed
+            func(ingest_upload, name=INGEST_UPLOAD, max_tries=20, timeout=3600),
         ],
         "cron_jobs": [
+            cron(resume_stalled_uploads, name="uploads.resume_stalled", second={15}, run_at_startup=True,
+                 timeout=55, keep_result=0),
             cron(relay_outbox, name="outbox.relay", second=RELAY_EVERY_SECOND, run_at_startup=True,
                  timeout=55, keep_result=0),
             # daily at 01:30 UTC (07:00 IST); run at start-up too so a restarted worker catches up

@@ -12,9 +12,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from application.ports.email import EmailUnavailable
 from entrypoints.container import Application
 from entrypoints.identity_container import IdentityServices
+from entrypoints.uploads_container import UploadsServices
 
 __all__ = [
-    "JobContext", "open_due_renewal_cases", "open_renewal_case_for_policy", "relay_outbox", "send_password_link",
+    "JobContext", "ingest_upload", "open_due_renewal_cases", "open_renewal_case_for_policy", "relay_outbox",
+    "resume_stalled_uploads", "send_password_link",
 ]
 
 P = ParamSpec("P")
@@ -27,6 +29,7 @@ class JobContext(TypedDict, total=False):
 
     app: Application
     identity: IdentityServices
+    uploads: UploadsServices
     job_id: str
     job_try: int
 
@@ -73,3 +76,15 @@ async def send_password_link(ctx: dict[str, Any], email: str | None = None, user
                              invitation: bool = False) -> bool:
     """Email a password reset or invitation link; an unknown address sends nothing (the caller saw 202)."""
     return bool(await ctx["identity"].passwords().send_link(email=email, user_id=user_id, invitation=invitation))
+
+
+@_task
+async def ingest_upload(ctx: dict[str, Any], upload_id: int) -> str:
+    """Import (or resume) one upload; "busy" when another worker is running it."""
+    return str(await ctx["uploads"].ingestion().ingest(int(upload_id)))
+
+
+@_task
+async def resume_stalled_uploads(ctx: dict[str, Any]) -> int:
+    """Queue again the uploads whose worker died mid-import (no batch committed for a minute)."""
+    return int(await ctx["uploads"].ingestion().resume_stalled(idle_seconds=60))

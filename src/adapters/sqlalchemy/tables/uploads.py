@@ -1,13 +1,26 @@
-"""Tables of the uploads context: uploaded files and the import batches made from them."""
+"""Tables of the uploads context: uploaded files, the import batches made from them, and their refused rows."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from adapters.sqlalchemy.metadata import created_at, metadata, updated_at
 
-__all__ = ["file_uploads", "upload_batches"]
+__all__ = ["file_uploads", "upload_batches", "upload_row_errors"]
 
 file_uploads = Table(
     "file_uploads", metadata,
@@ -28,6 +41,11 @@ file_uploads = Table(
     Column("processing_started_at", DateTime(timezone=True)),
     Column("processing_completed_at", DateTime(timezone=True)),
     Column("error_details", JSONB),
+    # the checkpoint: the last row number decided (committed or refused), moved with each written batch
+    Column("processed_records", Integer, nullable=False, server_default=text("0")),
+    Column("cancel_requested", Boolean, nullable=False, server_default=text("false")),
+    Column("warnings", JSONB),  # list of strings (unknown columns, ...)
+    Column("failure_reason", Text),  # why the upload failed as a whole
     created_at(),
     updated_at(),
     Index("idx_file_uploads_uploaded_by", "uploaded_by", "created_at"),
@@ -51,4 +69,14 @@ upload_batches = Table(
     created_at(),
     updated_at(),
     Index("idx_upload_batches_upload", "upload_id"),
+)
+
+upload_row_errors = Table(
+    "upload_row_errors", metadata,
+    Column("upload_id", Integer, ForeignKey("file_uploads.id", ondelete="CASCADE"), nullable=False),
+    Column("row_number", Integer, nullable=False),
+    Column("cells", JSONB, nullable=False),  # header as written -> value as read
+    Column("reasons", JSONB, nullable=False),  # [{"column": header or "", "message": ...}]
+    # one row per (upload, row): a replayed batch inserts nothing twice (ON CONFLICT DO NOTHING)
+    PrimaryKeyConstraint("upload_id", "row_number"),
 )

@@ -1,0 +1,1 @@
+"""File storage on the local disk (development and single-host deployments)."""

@@ -1,0 +1,3 @@
+"""Names of the uploads context's background jobs."""
+
+INGEST_UPLOAD = "uploads.ingest"
