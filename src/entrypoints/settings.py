@@ -41,6 +41,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # uploads
     upload_max_mb: int = 50
     upload_batch_rows: int = 5000
+    upload_stall_seconds: int = 60
     # provider choices per deployment
     email_provider: Literal["ses", "smtp", "dev"] = "dev"
     sms_provider: Literal["twilio", "sns", "dev"] = "dev"
@@ -142,6 +143,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("POLICY_TYPES must list at least one policy type")
     if not 1 <= settings.upload_max_mb <= 1024 or not 100 <= settings.upload_batch_rows <= 100_000:
         raise SettingsError("UPLOAD_MAX_MB must be 1-1024 and UPLOAD_BATCH_ROWS 100-100000")
+    if not 1 <= settings.upload_stall_seconds <= 3600:
+        raise SettingsError("UPLOAD_STALL_SECONDS must be 1-3600")
     if not 60 <= settings.access_token_ttl_seconds <= 3600:
         raise SettingsError("ACCESS_TOKEN_TTL_SECONDS must be between 60 and 3600")
     if not 1 <= settings.session_ttl_hours <= 24 * 30 or not 5 <= settings.refresh_idle_minutes <= 24 * 60:

@@ -21,6 +21,7 @@ def uploads_config(settings: Settings) -> UploadsConfig:
     work_dir = Path(settings.data_dir) / "tmp"
     work_dir.mkdir(parents=True, exist_ok=True)
     return UploadsConfig(max_bytes=settings.upload_max_mb * 2**20, batch_rows=settings.upload_batch_rows,
+                         stall_seconds=settings.upload_stall_seconds,
                          policy_types=settings.policy_type_list, work_dir=str(work_dir.resolve()))
 
 

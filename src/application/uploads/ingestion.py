@@ -89,11 +89,12 @@ class IngestionService:
                 return "busy"
             return await self._ingest(upload_id)
 
-    async def resume_stalled(self, *, idle_seconds: float = 60.0) -> int:
+    async def resume_stalled(self, *, idle_seconds: float | None = None) -> int:
         """Queue again every upload still processing with no batch committed for `idle_seconds` (its worker
         was killed or its job lost); how many were queued. A run that is alive keeps its lock, so a queued
         duplicate ends at once as "busy"."""
-        before = self._clock.now() - timedelta(seconds=idle_seconds)
+        idle = self._config.stall_seconds if idle_seconds is None else idle_seconds
+        before = self._clock.now() - timedelta(seconds=idle)
         minute = int(self._clock.now().timestamp() // 60)
         async with self._uow() as uow:
             stalled = await uow.uploads.stalled(before)

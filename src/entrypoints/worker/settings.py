@@ -60,8 +60,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             func(ingest_upload, name=INGEST_UPLOAD, max_tries=20, timeout=3600),
         ],
         "cron_jobs": [
-            cron(resume_stalled_uploads, name="uploads.resume_stalled", second={15}, run_at_startup=True,
-                 timeout=55, keep_result=0),
+            cron(resume_stalled_uploads, name="uploads.resume_stalled", second={15, 45}, run_at_startup=True,
+                 timeout=25, keep_result=0),
             cron(relay_outbox, name="outbox.relay", second=RELAY_EVERY_SECOND, run_at_startup=True,
                  timeout=55, keep_result=0),
             # daily at 01:30 UTC (07:00 IST); run at start-up too so a restarted worker catches up

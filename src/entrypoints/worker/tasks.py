@@ -87,4 +87,4 @@ async def ingest_upload(ctx: dict[str, Any], upload_id: int) -> str:
 @_task
 async def resume_stalled_uploads(ctx: dict[str, Any]) -> int:
     """Queue again the uploads whose worker died mid-import (no batch committed for a minute)."""
-    return int(await ctx["uploads"].ingestion().resume_stalled(idle_seconds=60))
+    return int(await ctx["uploads"].ingestion().resume_stalled())
