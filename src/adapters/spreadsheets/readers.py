@@ -27,6 +27,7 @@ import zipfile
 import zlib
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -39,7 +40,8 @@ from defusedxml.ElementTree import DefusedXMLParser  # type: ignore[import-untyp
 from application.uploads.errors import FileTooLarge, UnreadableFile, UnsafeFile
 from application.uploads.spreadsheets import CSV, XLSX, SheetReader, SheetRow
 
-__all__ = ["DEFAULT_MAX_CELLS", "CsvSheetReader", "XlsxSheetReader", "open_sheet", "sheet_extent"]
+__all__ = ["DEFAULT_MAX_CELLS", "CsvSheetReader", "WorkbookSheet", "XlsxSheetReader", "open_sheet",
+           "several_sheets_warning", "sheet_extent", "workbook_sheets"]
 
 DEFAULT_MAX_CELLS = 10_000_000  # ~290,000 rows of 34 columns; calamine's grid alone is 32 bytes a cell
 EXCEL_MAX_ROWS = 1_048_576
@@ -286,8 +288,7 @@ class XlsxSheetReader:
                 if not _is_blank(cells):
                     self._sheet = sheet
                     if len(visible) > 1:
-                        self.warnings.append(f'the workbook has {len(visible)} visible sheets; only the first '
-                                             f'with data, "{name}", was read')
+                        self.warnings.append(several_sheets_warning(len(visible), name))
                     return name, number, cells
         if not visible:
             raise UnreadableFile("the workbook has no visible worksheet")
@@ -381,26 +382,86 @@ def _sheet_parts(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
     """The members calamine may read as sheets: each sheet's relationship target, resolved as calamine does
     and also normalised, matched without regard to case (as calamine does), every duplicate included; plus
     any member whose name holds "&" (an attribute calamine reads undecoded could name it)."""
-    by_name: dict[str, list[zipfile.ZipInfo]] = {}
-    for info in archive.infolist():
-        by_name.setdefault(info.filename.lower(), []).append(info)
-    relationships = _xml_elements(archive, by_name, "xl/_rels/workbook.xml.rels", "Relationship")
-    targets: dict[str, list[str]] = {}
-    for attributes in relationships:
-        if "Id" in attributes and "Target" in attributes:
-            targets.setdefault(attributes["Id"], []).append(attributes["Target"])
+    by_name = _members_by_name(archive)
+    relationships, sheets = _workbook_entries(archive, by_name)
     wanted: set[str] = set()
-    for attributes in _xml_elements(archive, by_name, "xl/workbook.xml", "sheet"):
-        for key, value in attributes.items():
-            if key.endswith("}id") or key in ("r:id", "relationships:id"):
-                for target in targets.get(value, ()):
-                    wanted.update(name.lower() for name in _calamine_paths(target))
+    for attributes in sheets:
+        for relationship_id in _relationship_ids(attributes):
+            for relationship in relationships.get(relationship_id, ()):
+                wanted.update(name.lower() for name in _calamine_paths(relationship["Target"]))
     wanted.update(name for name in by_name if "&" in name)
     return [info for name in sorted(wanted) for info in by_name.get(name, ())]
 
 
+@dataclass(frozen=True)
+class WorkbookSheet:
+    """A sheet as xl/workbook.xml lists it, its part found as calamine finds it."""
+
+    name: str
+    state: str  # the `state` attribute: "visible" (also when absent), "hidden" or "veryHidden"
+    kind: str  # the relationship type's last segment: "worksheet", "chartsheet", "dialogsheet"...
+    part: zipfile.ZipInfo | None  # the member calamine reads, matched without regard to case; None if missing
+
+    @property
+    def readable(self) -> bool:
+        """A visible worksheet: the sheets the reader considers, in workbook order."""
+        return self.kind == "worksheet" and self.state == "visible"
+
+
+def workbook_sheets(archive: zipfile.ZipFile) -> list[WorkbookSheet]:
+    """The workbook's sheets in order, as calamine lists them (`sheets_metadata`): the relationship named by
+    each `<sheet r:id>` gives the type and the part (target resolved as calamine does: "/xl/x", "xl/x" and
+    "x" all mean xl/x). Parsed with the same defused parser as the extent check."""
+    by_name = _members_by_name(archive)
+    relationships, sheets = _workbook_entries(archive, by_name)
+    found: list[WorkbookSheet] = []
+    for attributes in sheets:
+        relationship = next((relationship for relationship_id in _relationship_ids(attributes)
+                             for relationship in relationships.get(relationship_id, ())), None)
+        part = None
+        kind = ""
+        if relationship is not None:
+            kind = relationship.get("Type", "").rpartition("/")[2]
+            part = next(iter(by_name.get(_calamine_path(relationship["Target"]).lower(), ())), None)
+        found.append(WorkbookSheet(name=attributes.get("name", ""), state=attributes.get("state", "visible"),
+                                   kind=kind, part=part))
+    return found
+
+
+def several_sheets_warning(visible: int, name: str) -> str:
+    """The warning given when a workbook has more than one visible worksheet and `name` was read."""
+    return f'the workbook has {visible} visible sheets; only the first with data, "{name}", was read'
+
+
+def _members_by_name(archive: zipfile.ZipFile) -> dict[str, list[zipfile.ZipInfo]]:
+    by_name: dict[str, list[zipfile.ZipInfo]] = {}
+    for info in archive.infolist():
+        by_name.setdefault(info.filename.lower(), []).append(info)
+    return by_name
+
+
+def _workbook_entries(archive: zipfile.ZipFile, by_name: dict[str, list[zipfile.ZipInfo]]
+                      ) -> tuple[dict[str, list[dict[str, str]]], list[dict[str, str]]]:
+    """(the workbook's relationships with a Target, by Id; the attributes of its `<sheet>` elements, in order)."""
+    relationships: dict[str, list[dict[str, str]]] = {}
+    for attributes in _xml_elements(archive, by_name, "xl/_rels/workbook.xml.rels", "Relationship"):
+        if "Id" in attributes and "Target" in attributes:
+            relationships.setdefault(attributes["Id"], []).append(attributes)
+    return relationships, _xml_elements(archive, by_name, "xl/workbook.xml", "sheet")
+
+
+def _relationship_ids(attributes: dict[str, str]) -> list[str]:
+    """The relationship ids a `<sheet>` names (namespaced `r:id`, as ElementTree spells it, or a bare prefix)."""
+    return [value for key, value in attributes.items() if key.endswith("}id") or key in ("r:id", "relationships:id")]
+
+
+def _calamine_path(target: str) -> str:
+    """A relationship target as calamine resolves it: "/xl/x" and "xl/x" are xl/x, anything else is under xl/."""
+    return target[1:] if target.startswith("/xl/") else target if target.startswith("xl/") else f"xl/{target}"
+
+
 def _calamine_paths(target: str) -> set[str]:
-    as_calamine = target[1:] if target.startswith("/xl/") else target if target.startswith("xl/") else f"xl/{target}"
+    as_calamine = _calamine_path(target)
     bare = target.lstrip("/")
     return {as_calamine, posixpath.normpath(as_calamine), bare, posixpath.normpath(f"xl/{bare}"),
             posixpath.normpath(bare)}
