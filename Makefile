@@ -25,8 +25,9 @@ typecheck: install
 test: lint typecheck
 	$(VENV)/bin/pytest -q
 
-bench: install
+bench: install  ## GET /api/policies against a bare endpoint, then uploads end to end against a raw COPY
 	$(PY) benchmarks/bench_policies_list.py
+	$(PY) benchmarks/bench_uploads.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -79,7 +79,10 @@ class UploadView(msgspec.Struct, kw_only=True, rename="camel"):
             upload_id=public, id=public, filename=upload.original_filename,
             original_filename=upload.original_filename, file_type=upload.file_type, file_size=upload.file_size,
             description=upload.description, status=str(upload.status), total_records=upload.total_records,
-            processed_records=upload.processed_records, successful_records=upload.successful_records,
+            # the rows decided; `upload.processed_records` is the checkpoint, a row number (header and blank
+            # rows included), not a count
+            processed_records=upload.successful_records + upload.failed_records,
+            successful_records=upload.successful_records,
             failed_records=upload.failed_records, processing_time=duration_text(took) if took is not None else None,
             download_url=f"/api/upload/download/{public}",
             error_report_url=f"/api/upload/{public}/errors" if upload.failed_records else None,

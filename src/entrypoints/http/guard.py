@@ -13,6 +13,7 @@ from typing import Any
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
+from litestar.exceptions import WebSocketException
 from litestar.handlers.base import BaseRouteHandler
 
 from application.identity.audit import entry
@@ -73,6 +74,20 @@ def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    if connection.scope["type"] != ScopeType.WEBSOCKET:
+        await _authorize(connection, handler)
+        return
+    # Litestar closes a WebSocket with 4500 "Internal Server Error" for any exception but its own (the app's
+    # exception handlers are HTTP only): refuse the handshake with 4401 / 4403, the codes of 401 / 403
+    try:
+        await _authorize(connection, handler)
+    except AuthenticationFailed as exc:
+        raise WebSocketException(detail=str(exc)[:120], code=4401) from exc
+    except PermissionDenied as exc:
+        raise WebSocketException(detail=str(exc)[:120], code=4403) from exc
+
+
+async def _authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     if handler.opt.get(PUBLIC):
         return
     container: AppContainer = connection.app.state.container
