@@ -18,8 +18,9 @@ What it does (README.md in this folder says more):
    UPLOAD_MAX_MB large enough for the biggest book), signs in and posts one small csv to warm it up;
 4. for each book, starting from empty customers, policies and renewal_cases (TRUNCATE ... RESTART IDENTITY,
    sequences restarted, CHECKPOINT): POSTs it (multipart, httpx) and times the answer; runs the ingestion in
-   a fresh process (`bench_uploads.py --ingest ID`: the worker's container, `uploads.ingestion().ingest(id)`
-   under open_resources) that reports the wall time of ingest() and its peak RSS (VmHWM); checks the counts;
+   a fresh process (`bench_uploads.py --ingest ID`: the worker's own start-up hook, then the ingest_upload
+   job's call `uploads.ingestion().ingest(id)`) that reports the wall time of ingest() and its peak RSS
+   (VmHWM); checks the counts;
 5. baseline: dumps the rows the run left in customers, policies and renewal_cases (binary COPY TO), empties
    the three tables, CHECKPOINT, then times one transaction of three binary COPY FROM of those rows (ids as
    the run made them) into the same tables with every index, key and constraint in place;
@@ -101,22 +102,21 @@ def server_app() -> Any:
 # --- the worker: one ingestion in this process ------------------------------------------------------------
 
 async def _ingest(upload_id: int) -> dict[str, Any]:
-    from entrypoints.container import build_container
-    from entrypoints.logging import configure_logging
-    from entrypoints.resources import open_resources
-    from entrypoints.runtime import freeze_startup_objects
+    """The worker's start-up (container, clients, process tuning), then the ingest_upload job's call."""
     from entrypoints.settings import load_settings
+    from entrypoints.worker.settings import worker_settings
 
-    settings = load_settings(os.environ)
-    configure_logging(settings.log_level, json=False)
-    container = build_container(settings)
-    async with open_resources(container):
-        ingestion = container.uploads.ingestion()
-        freeze_startup_objects()  # as the worker's start-up does
+    hooks = worker_settings(load_settings(os.environ))
+    ctx: dict[str, Any] = {}
+    await hooks["on_startup"](ctx)
+    try:
+        ingestion = ctx["uploads"].ingestion()
         before = peak_rss_mb()
         started = time.perf_counter()
         status = await ingestion.ingest(upload_id)
         seconds = time.perf_counter() - started
+    finally:
+        await hooks["on_shutdown"](ctx)
     return {"status": status, "seconds": seconds, "start_mb": before, "peak_mb": peak_rss_mb()}
 
 

@@ -109,7 +109,18 @@ async def _write(container: AppContainer, upload: Upload, rows: list[BookRow], r
                  *, checkpoint: int) -> BatchWritten:
     written: BatchWritten = await container.adapters.book_writer().write_batch(
         upload, rows, refused or [], checkpoint=checkpoint, today=TODAY, now=NOW)
+    upload.processed_records = max(upload.processed_records, checkpoint)  # as the ingestion moves on
     return written
+
+
+async def test_a_batch_that_does_not_start_at_the_stored_checkpoint_writes_nothing(container: AppContainer) -> None:
+    upload = await _add(container, _upload())
+    await _write(container, upload, [_row(1), _row(2)], checkpoint=3)
+    stale = replace(upload, processed_records=0)  # another run that read from the start, batches cut differently
+    assert _counts(await _write(container, stale, [_row(3)], checkpoint=4)) == (0, 0, 0, 0, 0)
+    async with container.adapters.uploads_uow() as uow:
+        stored = await uow.uploads.get(upload.id or 0, EVERYTHING)
+    assert stored is not None and (stored.processed_records, stored.successful_records) == (3, 2)
 
 
 def _counts(w: BatchWritten) -> tuple[int, int, int, int, int]:
@@ -300,7 +311,7 @@ async def test_stalled_lists_processing_uploads_untouched_since(container: AppCo
         assert await uow.uploads.stalled(NOW + timedelta(minutes=11)) == [old.id, fresh.id]
     # a written batch touches the upload: it is not stalled any more
     await container.adapters.book_writer().write_batch(old, [_row(1)], [], checkpoint=2, today=TODAY,
-                                                       now=NOW + timedelta(minutes=10))
+                                                       now=NOW + timedelta(minutes=10))  # starts at 0
     async with container.adapters.uploads_uow() as uow:
         assert await uow.uploads.stalled(NOW + timedelta(minutes=5)) == []
 

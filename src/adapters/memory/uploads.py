@@ -271,8 +271,8 @@ class InMemoryBookWriter:
         stored = tables.uploads.get(upload.id)
         if stored is None:
             raise NotFound("upload", upload.id)
-        if stored.processed_records >= checkpoint:
-            return _ZERO  # committed by an earlier run: replaying it writes nothing
+        if stored.processed_records != upload.processed_records or stored.processed_records >= checkpoint:
+            return _ZERO  # committed by another run (the batch does not start where the upload stands)
         for row in rows:  # whatever could raise, before anything changes: all or nothing
             KycStatus(row.kyc_status), PolicyStatus(row.policy_status)
             if row.priority:

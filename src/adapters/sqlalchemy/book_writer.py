@@ -3,8 +3,8 @@
 Per batch (about 5,000 rows), in one transaction:
 
 1. the checkpoint guard: `UPDATE file_uploads SET processed_records = checkpoint, counts + this batch ...
-   WHERE id = upload AND processed_records < checkpoint`. No row updated means a previous run already
-   committed this batch: the transaction is rolled back and zeros are returned (idempotent replay). Being
+   WHERE id = upload AND processed_records = <the checkpoint this batch starts after>`. No row updated means
+   another run already committed this batch (or batches cut differently over the same rows): the transaction is rolled back and zeros are returned (idempotent replay). Being
    first, the guard also locks the upload's row, so two workers never write the same upload at once;
 2. the batch's rows are COPYed (binary) into a temporary staging table created `ON COMMIT DROP`;
 3. customers are upserted from it by customer_code (the last row of a code wins), policies by
@@ -77,7 +77,7 @@ _CHECKPOINT = """
 UPDATE file_uploads
 SET processed_records = $2, successful_records = COALESCE(successful_records, 0) + $3,
     failed_records = COALESCE(failed_records, 0) + $4, updated_at = $5
-WHERE id = $1 AND processed_records < $2
+WHERE id = $1 AND processed_records = $6 AND processed_records < $2
 RETURNING id
 """
 
@@ -260,7 +260,8 @@ class SqlBookWriter:
             try:
                 async with conn.transaction():
                     return await self._write(conn, upload.id, upload.batch_id, rows, refused,
-                                             checkpoint=checkpoint, today=today, now=now)
+                                             start_after=upload.processed_records, checkpoint=checkpoint,
+                                             today=today, now=now)
             except _Replayed:
                 pass
             if await conn.fetchval("SELECT 1 FROM file_uploads WHERE id = $1", upload.id) is None:
@@ -268,9 +269,10 @@ class SqlBookWriter:
             return _ZERO
 
     async def _write(self, conn: asyncpg.Connection, upload_id: int, batch_id: int | None,
-                     rows: Sequence[BookRow], refused: Sequence[RowError], *, checkpoint: int, today: date,
-                     now: datetime) -> BatchWritten:
-        if await conn.fetchval(_CHECKPOINT, upload_id, checkpoint, len(rows), len(refused), now) is None:
+                     rows: Sequence[BookRow], refused: Sequence[RowError], *, start_after: int, checkpoint: int,
+                     today: date, now: datetime) -> BatchWritten:
+        if await conn.fetchval(_CHECKPOINT, upload_id, checkpoint, len(rows), len(refused), now,
+                               start_after) is None:
             raise _Replayed
         batch_id = await conn.fetchval(_BATCH_COUNTS, upload_id, len(rows), len(refused), now) or batch_id
         written = _ZERO

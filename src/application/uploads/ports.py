@@ -125,8 +125,9 @@ class BookWriter(Protocol):
     existing policy updated), and an open renewal case is created for each policy's current term unless
     one exists (then it is reused and linked to the batch if it had none). The upload's counts grow by
     this batch and its checkpoint becomes `checkpoint` (the last row number decided), in the same
-    transaction: a worker that dies between batches resumes after the checkpoint with nothing lost or
-    written twice. Lookups the validator needs come from `reference_data`.
+    transaction, only if the stored checkpoint still equals `upload.processed_records` (where this batch
+    starts): otherwise nothing is written and zeros are answered. A worker that dies between batches resumes
+    after the checkpoint with nothing lost or written twice, and two runs can never both count a row. Lookups the validator needs come from `reference_data`.
     """
 
     async def write_batch(self, upload: Upload, rows: Sequence[BookRow], refused: Sequence[RowError], *,

@@ -35,7 +35,7 @@ from entrypoints.http.policies.controllers import (
     PolicyTypeController,
 )
 from entrypoints.http.request_id import RequestIdMiddleware
-from entrypoints.http.uploads.controllers import UploadController
+from entrypoints.http.uploads.controllers import upload_controller
 from entrypoints.logging import configure_logging
 from entrypoints.resources import open_resources
 from entrypoints.runtime import freeze_startup_objects
@@ -75,7 +75,8 @@ def create_app(container: AppContainer) -> Litestar:
     app = Litestar(
         route_handlers=[api_docs, HealthController, MetricsController, AuthController, UserController,
                         RoleController, PermissionController, AuditController, CustomerController,
-                        PolicyController, PolicyTypeController, CaseController, UploadController,
+                        PolicyController, PolicyTypeController, CaseController,
+                        upload_controller(settings.upload_max_mb * 2**20),
                         user_events_socket],
         guards=[authorize],
         lifespan=[lifespan],

@@ -14,7 +14,7 @@ from application.uploads.job_names import INGEST_UPLOAD
 from entrypoints.container import build_container
 from entrypoints.logging import configure_logging
 from entrypoints.resources import open_resources
-from entrypoints.runtime import freeze_startup_objects
+from entrypoints.runtime import freeze_startup_objects, hand_over_the_gil_sooner
 from entrypoints.settings import Settings
 from entrypoints.worker.tasks import (
     ingest_upload,
@@ -45,6 +45,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ctx["uploads"] = container.uploads
         ctx["stack"] = stack
         freeze_startup_objects()
+        hand_over_the_gil_sooner()
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         stack: AsyncExitStack | None = ctx.get("stack")

@@ -32,9 +32,10 @@ from entrypoints.http.ids import path_id
 from entrypoints.http.lists import enum_values, id_values, page_request
 from entrypoints.http.params import Csv, Limit, Page, Sort
 
-__all__ = ["UploadController"]
+__all__ = ["UploadController", "upload_controller"]
 
-MAX_BODY = 50 * 2**20 + 2**20  # the file limit plus room for the multipart envelope
+ENVELOPE = 2**20  # room for the multipart envelope and the form's other fields
+MAX_BODY = 50 * 2**20 + ENVELOPE  # the default UPLOAD_MAX_MB; upload_controller() sets a deployment's own
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Uploads = NamedDependency[UploadService]
 Caller = NamedDependency[Principal]
@@ -97,10 +98,12 @@ def _scratch(state: State) -> str:
 class UploadController(Controller):
     path = "/api/upload"
     tags = ["uploads"]
+    # Litestar answers 413 as soon as a body passes this, before the file is spooled; only POST /file reads one
+    request_max_body_size = MAX_BODY
     dependencies = {"uploads": Provide(_uploads, sync_to_thread=False),
                     "principal": Provide(principal_of, sync_to_thread=False)}
 
-    @post("/file", opt=requires(P.UPLOADS_CREATE), status_code=202, request_max_body_size=MAX_BODY,
+    @post("/file", opt=requires(P.UPLOADS_CREATE), status_code=202,
           responses=error_responses(400, 409, 413, 415, 422))
     async def upload_file(
         self, data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)], uploads: Uploads,
@@ -175,6 +178,11 @@ class UploadController(Controller):
         return File(target, filename=f"policy_upload_template.{format}",
                     media_type=XLSX if format == "xlsx" else "text/csv",
                     background=BackgroundTask(target.unlink, missing_ok=True))
+
+
+def upload_controller(max_bytes: int) -> type[UploadController]:
+    """The controller with the body limit of a deployment's UPLOAD_MAX_MB (`max_bytes`) plus the envelope."""
+    return type("UploadController", (UploadController,), {"request_max_body_size": max_bytes + ENVELOPE})
 
 
 def _attachment(filename: str) -> str:
