@@ -127,7 +127,8 @@ class BookWriter(Protocol):
     this batch and its checkpoint becomes `checkpoint` (the last row number decided), in the same
     transaction, only if the stored checkpoint still equals `upload.processed_records` (where this batch
     starts): otherwise nothing is written and zeros are answered. A worker that dies between batches resumes
-    after the checkpoint with nothing lost or written twice, and two runs can never both count a row. Lookups the validator needs come from `reference_data`.
+    after the checkpoint with nothing lost or written twice, and two runs can never both count a row.
+    Lookups the validator needs come from `reference_data`.
     """
 
     async def write_batch(self, upload: Upload, rows: Sequence[BookRow], refused: Sequence[RowError], *,
