@@ -3,8 +3,9 @@
 Per batch (about 5,000 rows), in one transaction:
 
 1. the checkpoint guard: `UPDATE file_uploads SET processed_records = checkpoint, counts + this batch ...
-   WHERE id = upload AND processed_records = <the checkpoint this batch starts after>`. No row updated means
-   another run already committed this batch (or batches cut differently over the same rows): the transaction is rolled back and zeros are returned (idempotent replay). Being
+   WHERE id = upload AND processed_records = <the checkpoint this batch starts after>`. No row updated
+   means another run already committed this batch (or batches cut differently over the same rows): the
+   transaction is rolled back and zeros are returned (idempotent replay). Being
    first, the guard also locks the upload's row, so two workers never write the same upload at once;
 2. the batch's rows are COPYed (binary) into a temporary staging table created `ON COMMIT DROP`;
 3. customers are upserted from it by customer_code (the last row of a code wins), policies by
@@ -43,6 +44,7 @@ from decimal import Decimal
 from typing import Any
 
 import asyncpg
+import msgspec
 
 from adapters.asyncpg.read_pool import AsyncpgReadPool
 from application.uploads.ports import BatchWritten, ReferenceData
@@ -231,8 +233,16 @@ def reasons_json(reasons: Sequence[tuple[str, str]]) -> str:
     return json.dumps([{"column": column, "message": message} for column, message in reasons], ensure_ascii=False)
 
 
+_PLAIN = (str, bool, int, type(None))  # the validator's address parts and channel consents
+_encode = msgspec.json.encode
+
+
 def _dumps(value: dict[str, Any] | None) -> str | None:
-    return None if value is None else json.dumps(value, default=_json_default, ensure_ascii=False)
+    if value is None:
+        return None
+    if all(type(key) is str and type(item) in _PLAIN for key, item in value.items()):
+        return _encode(value).decode()  # the same JSON as json.dumps but compact, in a quarter of the time
+    return json.dumps(value, default=_json_default, ensure_ascii=False)
 
 
 def _record(row: BookRow) -> tuple[Any, ...]:
