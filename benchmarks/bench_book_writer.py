@@ -25,16 +25,15 @@ import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from _db import create_database, db_url, drop_database
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -46,7 +45,6 @@ from domain.policies import rules  # noqa: E402
 from domain.uploads.model import BookRow, Upload  # noqa: E402
 
 DB_NAME = "renewals_bench_writer"
-SERVER_URL = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/"
 ROWS = int(os.environ.get("BENCH_ROWS", "100000"))
 BATCH = int(os.environ.get("BENCH_BATCH", "5000"))
 REPEAT = int(os.environ.get("BENCH_REPEAT", "1"))
@@ -59,26 +57,13 @@ LAST = ["Rao", "Das", "Menon", "Iyer", "Shah", "Patel", "Reddy", "Nair", "Singh"
 CITIES = ["Mumbai", "Pune", "Delhi", "Bengaluru", "Chennai", "Hyderabad", "Kolkata", "Jaipur"]
 
 
-def db_url(name: str) -> str:
-    u = urlsplit(SERVER_URL.replace("postgresql+asyncpg://", "postgresql://"))
-    return urlunsplit((u.scheme, u.netloc, "/" + name, "", ""))
 
 
-async def admin_sql(*statements: str) -> None:
-    admin = await asyncpg.connect(SERVER_URL.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        for sql in statements:
-            await admin.execute(sql)
-    finally:
-        await admin.close()
 
 
-def create_database() -> None:
-    asyncio.run(admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)", f"CREATE DATABASE {DB_NAME}"))
-    done = subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, text=True,
-                          env={**os.environ, "DATABASE_URL": db_url(DB_NAME)}, capture_output=True)
-    if done.returncode:
-        raise RuntimeError(f"alembic upgrade head failed:\n{done.stderr[-3000:]}")
+
+
+
 
 
 def generate(n: int, rng: random.Random) -> list[BookRow]:
@@ -217,11 +202,11 @@ async def bench() -> None:
 def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up on kill as on Ctrl-C
     try:
-        create_database()
+        create_database(DB_NAME)
         asyncio.run(bench())
         return 0
     finally:
-        asyncio.run(admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
+        drop_database(DB_NAME)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,10 +24,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
+from _db import create_database, db_url, drop_database, free_port
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -38,7 +37,6 @@ from _auth import create_reader, login_latency, sign_in  # noqa: E402
 from _load import measure  # noqa: E402
 
 DB_NAME = "renewals_bench"
-SERVER_URL = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/"
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
 WARMUP = float(os.environ.get("BENCH_WARMUP", "3"))
 POLICIES = int(os.environ.get("BENCH_POLICIES", "100000"))
@@ -51,9 +49,7 @@ STATES = {"Mumbai": "Maharashtra", "Pune": "Maharashtra", "New Delhi": "Delhi", 
           "Ahmedabad": "Gujarat", "Kochi": "Kerala", "Lucknow": "Uttar Pradesh", "Bhopal": "Madhya Pradesh"}
 
 
-def db_url(name: str) -> str:
-    u = urlsplit(SERVER_URL.replace("postgresql+asyncpg://", "postgresql://"))
-    return urlunsplit((u.scheme, u.netloc, "/" + name, "", ""))
+
 
 
 def name_pools(rng: random.Random) -> tuple[list[str], list[str]]:
@@ -102,21 +98,10 @@ def policy_rows(n: int, customers: int, rng: random.Random, today: date) -> list
     return rows
 
 
-async def admin_sql(*statements: str) -> None:
-    admin = await asyncpg.connect(SERVER_URL.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        for sql in statements:
-            await admin.execute(sql)
-    finally:
-        await admin.close()
 
 
-def create_database() -> None:
-    asyncio.run(admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)", f"CREATE DATABASE {DB_NAME}"))
-    done = subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, text=True,
-                          env={**os.environ, "DATABASE_URL": db_url(DB_NAME)}, capture_output=True)
-    if done.returncode:
-        raise RuntimeError(f"alembic upgrade head failed:\n{done.stderr[-3000:]}")
+
+
 
 
 async def load_data() -> None:
@@ -142,10 +127,7 @@ async def load_data() -> None:
     print(f"loaded {n_customers:,} customers and {POLICIES:,} policies in {time.perf_counter() - started:.1f} s")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+
 
 
 class Server:
@@ -205,7 +187,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up on kill as on Ctrl-C
     servers: list[Server] = []
     try:
-        create_database()
+        create_database(DB_NAME)
         asyncio.run(load_data())
         argon2_parameters = asyncio.run(create_reader(db_url(DB_NAME)))
         ours, bare = Server("ours"), Server("bare")
@@ -249,7 +231,7 @@ def main() -> int:
     finally:
         for server in servers:
             server.stop()
-        asyncio.run(admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
+        drop_database(DB_NAME)
         print(f"cleaned up: servers stopped, database {DB_NAME} dropped")
 
 

@@ -35,7 +35,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,14 +43,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
-from urllib.parse import urlsplit, urlunsplit
+
+from _db import create_database, db_url, drop_database, free_port
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:0] = [str(ROOT / "src"), str(HERE)]
 
 DB_NAME = "renewals_bench_uploads"
-SERVER_URL = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
 ROWS = int(os.environ.get("BENCH_UPLOAD_ROWS", "100000"))
 BIG = int(os.environ.get("BENCH_UPLOAD_BIG", "1000000"))
@@ -66,9 +65,7 @@ GOAL_RATIO, GOAL_RATE, GOAL_POST_S = 0.50, 10_000, 1.0
 GOAL_BIG_S, GOAL_BIG_RSS_MB, GOAL_XLSX_RSS_MB = 120.0, 300, 400
 
 
-def db_url(name: str) -> str:
-    u = urlsplit(SERVER_URL.replace("postgresql+asyncpg://", "postgresql://"))
-    return urlunsplit((u.scheme, u.netloc, "/" + name, "", ""))
+
 
 
 def peak_rss_mb() -> float:
@@ -126,23 +123,10 @@ def ingest_main(upload_id: int) -> None:
 
 # --- database -----------------------------------------------------------------------------------------------
 
-async def admin_sql(*statements: str) -> None:
-    import asyncpg
-
-    admin = await asyncpg.connect(SERVER_URL.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        for sql in statements:
-            await admin.execute(sql)
-    finally:
-        await admin.close()
 
 
-def create_database() -> None:
-    asyncio.run(admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)", f"CREATE DATABASE {DB_NAME}"))
-    done = subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, text=True,
-                          env={**os.environ, "DATABASE_URL": db_url(DB_NAME)}, capture_output=True)
-    if done.returncode:
-        raise RuntimeError(f"alembic upgrade head failed:\n{done.stderr[-3000:]}")
+
+
 
 
 async def seed(env: dict[str, str]) -> None:
@@ -228,10 +212,7 @@ async def copy_baseline(work: Path) -> float:
 
 # --- the server ---------------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+
 
 
 class Server:
@@ -433,7 +414,7 @@ def main() -> int:
         books = generate(work, date.today())
         largest = max(book.path.stat().st_size for book in books)
         env = app_env(work, max(50, -(-largest // 2**20) + 1))
-        create_database()
+        create_database(DB_NAME)
         asyncio.run(seed(env))
         server = Server(env)
         server.wait_ready()
@@ -452,7 +433,7 @@ def main() -> int:
     finally:
         if server is not None:
             server.stop()
-        asyncio.run(admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)"))
+        drop_database(DB_NAME)
         shutil.rmtree(work, ignore_errors=True)
         print(f"cleaned up: server stopped, database {DB_NAME} dropped, {work} removed")
 
