@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from pathlib import Path
 
+from cryptography.fernet import Fernet
 from dependency_injector import containers, providers
 
+from adapters.crypto.fernet_sealer import FernetSecretSealer, parse_fernet_keys
 from adapters.jwt.pyjwt_access_tokens import PyJwtAccessTokens, parse_key_ring
 from adapters.memory.login_throttle import InMemoryLoginThrottle
 from adapters.passwords.argon2_password_hasher import Argon2PasswordHasher
@@ -50,6 +53,23 @@ def access_tokens(settings: Settings, clock: Clock) -> PyJwtAccessTokens:
                              default_ttl=settings.access_token_ttl_seconds)
 
 
+_TEST_KEY = "bWZhLXRlc3Qta2V5LW9ubHktZm9yLXRlc3RzLTMyYnk="  # tests only: a fixed, public key
+
+
+def secret_sealer(settings: Settings) -> FernetSecretSealer:
+    """MFA_ENCRYPTION_KEYS; in development a key kept in DATA_DIR/mfa.key (made once); in tests a fixed key."""
+    if settings.mfa_encryption_keys:
+        return FernetSecretSealer(parse_fernet_keys(settings.mfa_encryption_keys))
+    if settings.app_env == "test":
+        return FernetSecretSealer([_TEST_KEY])
+    key_file = Path(settings.data_dir) / "mfa.key"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(Fernet.generate_key().decode())
+        key_file.chmod(0o600)
+    return FernetSecretSealer([key_file.read_text().strip()])
+
+
 def _throttle_backend(settings: Settings) -> str:
     return "redis" if settings.redis_url else "memory"
 
@@ -66,6 +86,7 @@ class IdentityServices(containers.DeclarativeContainer):
     qr = providers.Singleton(SegnoQrRenderer)
     password_policy = providers.Singleton(PasswordPolicy, hasher=hasher, common=common_passwords)
     tokens = providers.Singleton(access_tokens, core.settings, core.clock)
+    sealer = providers.Singleton(secret_sealer, core.settings)
     throttle = providers.Selector(
         providers.Callable(_throttle_backend, core.settings),
         redis=providers.Singleton(RedisLoginThrottle, outside.arq_pool, core.clock),
@@ -76,14 +97,15 @@ class IdentityServices(containers.DeclarativeContainer):
                                         clock=core.clock)
     auth = providers.Singleton(
         AuthService, uow=adapters.identity_uow.provider, sessions=adapters.session_store, tokens=tokens,
-        throttle=throttle, hasher=hasher, secrets=secrets, audit=audit, clock=core.clock, config=config)
+        throttle=throttle, hasher=hasher, secrets=secrets, audit=audit, clock=core.clock, config=config,
+        sealer=sealer)
     passwords = providers.Singleton(
         PasswordService, uow=adapters.identity_uow.provider, sessions=adapters.session_store, hasher=hasher,
         policy=password_policy, throttle=throttle, secrets=secrets, email=outside.email_sender, clock=core.clock,
         config=config)
     mfa = providers.Singleton(
         MfaService, uow=adapters.identity_uow.provider, sessions=adapters.session_store, auth=auth, hasher=hasher,
-        secrets=secrets, qr=qr, clock=core.clock, config=config)
+        secrets=secrets, qr=qr, clock=core.clock, config=config, sealer=sealer)
     users = providers.Singleton(
         UserService, uow=adapters.identity_uow.provider, sessions=adapters.session_store, passwords=password_policy,
         phones=core.phones, clock=core.clock)

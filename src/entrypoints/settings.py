@@ -31,6 +31,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     access_token_ttl_seconds: int = 900
     session_ttl_hours: int = 12
     refresh_idle_minutes: int = 60
+    mfa_encryption_keys: str | None = None  # Fernet key ring sealing TOTP secrets; the first key seals
     frontend_url: str = "http://localhost:5173"  # password reset and invitation links point here
     # business rules
     renewal_window_days: int = 45
@@ -149,6 +150,12 @@ def _check(settings: Settings) -> None:
         raise SettingsError("ACCESS_TOKEN_TTL_SECONDS must be between 60 and 3600")
     if not 1 <= settings.session_ttl_hours <= 24 * 30 or not 5 <= settings.refresh_idle_minutes <= 24 * 60:
         raise SettingsError("SESSION_TTL_HOURS must be 1-720 and REFRESH_IDLE_MINUTES 5-1440")
+    if settings.mfa_encryption_keys:
+        from adapters.crypto.fernet_sealer import parse_fernet_keys
+        try:
+            parse_fernet_keys(settings.mfa_encryption_keys)
+        except ValueError as exc:
+            raise SettingsError(f"MFA_ENCRYPTION_KEYS: {exc}") from None
     if settings.jwt_signing_keys:
         from adapters.jwt.pyjwt_access_tokens import parse_key_ring
         try:
@@ -162,6 +169,8 @@ def _check(settings: Settings) -> None:
     for required in ("database_url", "redis_url"):
         if not getattr(settings, required):
             raise SettingsError(f"{_var(required)} must be set in production")
+    if not settings.mfa_encryption_keys:
+        raise SettingsError("MFA_ENCRYPTION_KEYS must be set in production (TOTP secrets are sealed with it)")
     if not settings.jwt_signing_keys and len(settings.jwt_secret or "") < 32:
         raise SettingsError("JWT_SIGNING_KEYS or JWT_SECRET (at least 32 characters) must be set in production")
     for choice_field, choices in PROVIDER_REQUIREMENTS.items():

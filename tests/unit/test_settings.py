@@ -27,12 +27,13 @@ def production_env(**choices: str) -> dict[str, str]:
     variable later trips exactly the requirement under test.
     """
     env = {var(name): f"value-of-{name}" for name, f in FIELDS.items()
-           if f.type == (str | None) and name != "jwt_signing_keys"}
+           if f.type == (str | None) and name not in ("jwt_signing_keys", "mfa_encryption_keys")}
     env.update({
         "APP_ENV": "production",
         "DATABASE_URL": "postgresql://app:secret@db.internal:5432/renewals",
         "REDIS_URL": "redis://cache.internal:6379/0",
         "JWT_SECRET": "x" * 48,
+        "MFA_ENCRYPTION_KEYS": "bWZhLXRlc3Qta2V5LW9ubHktZm9yLXRlc3RzLTMyYnk=",
         "EMAIL_PROVIDER": "smtp",
         "SMS_PROVIDER": "twilio",
         "WHATSAPP_PROVIDER": "cloud",
@@ -125,6 +126,13 @@ def test_production_refuses_to_start_without_its_infrastructure(variable: str) -
 
 def test_production_refuses_a_short_jwt_secret() -> None:
     assert "JWT_SECRET" in refused(production_env(jwt_secret="too-short"))
+
+
+def test_production_needs_keys_to_seal_mfa_secrets() -> None:
+    env = production_env()
+    del env["MFA_ENCRYPTION_KEYS"]
+    assert "MFA_ENCRYPTION_KEYS" in refused(env)
+    assert "MFA_ENCRYPTION_KEYS" in refused(production_env(mfa_encryption_keys="not-a-key"))
 
 
 def test_a_signing_key_ring_replaces_the_single_secret() -> None:

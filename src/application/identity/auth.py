@@ -12,6 +12,7 @@ from application.identity.ports import (
     AccessTokenIssuer,
     InvalidToken,
     LoginThrottle,
+    SecretSealer,
     SecretSource,
     SessionStore,
 )
@@ -40,7 +41,7 @@ class AuthService:
     def __init__(
         self, *, uow: Callable[[], IdentityUnitOfWork], sessions: SessionStore, tokens: AccessTokenIssuer,
         throttle: LoginThrottle, hasher: PasswordHasher, secrets: SecretSource, audit: AuditService,
-        clock: Clock, config: IdentityConfig,
+        clock: Clock, config: IdentityConfig, sealer: SecretSealer,
     ) -> None:
         self._uow = uow
         self._sessions = sessions
@@ -52,6 +53,7 @@ class AuthService:
         self._clock = clock
         self._config = config
         self._dummy: str | None = None
+        self._sealer = sealer
 
     def _dummy_hash(self) -> str:
         """A hash with the current parameters, verified for unknown accounts so they fail as slowly."""
@@ -120,7 +122,7 @@ class AuthService:
             user = await uow.users.get(claims.user_id)
             if user is None or not user.is_active or not user.mfa_enabled:
                 raise AuthenticationFailed("The sign-in challenge is invalid or has expired", reason="user")
-            method = await check_second_factor(uow, user, code, self._clock)
+            method = await check_second_factor(uow, user, code, self._clock, self._sealer)
             if method is None:
                 await self._throttle.record_failure(account, client.ip or "unknown")
                 uow.audit.add(entry("auth.mfa_failed", client, actor_id=user.id, entity_id=user.id))

@@ -11,7 +11,7 @@ from application.identity.audit import entry
 from application.identity.auth import AuthService
 from application.identity.config import IdentityConfig
 from application.identity.errors import AuthenticationFailed, PermissionDenied
-from application.identity.ports import QrRenderer, SecretSource, SessionStore
+from application.identity.ports import QrRenderer, SecretSealer, SecretSource, SessionStore
 from application.identity.principal import ClientInfo, Principal
 from application.identity.repositories import IdentityUnitOfWork
 from application.identity.second_factor import check_second_factor, check_totp
@@ -37,6 +37,7 @@ class MfaService:
     def __init__(
         self, *, uow: Callable[[], IdentityUnitOfWork], sessions: SessionStore, auth: AuthService,
         hasher: PasswordHasher, secrets: SecretSource, qr: QrRenderer, clock: Clock, config: IdentityConfig,
+        sealer: SecretSealer,
     ) -> None:
         self._uow = uow
         self._sessions = sessions
@@ -46,6 +47,7 @@ class MfaService:
         self._qr = qr
         self._clock = clock
         self._config = config
+        self._sealer = sealer
 
     async def setup(self, principal: Principal, client: ClientInfo) -> MfaSetupView:
         """A new TOTP secret, its otpauth URI and QR code; MFA is on only after `enable` proves a code."""
@@ -54,7 +56,7 @@ class MfaService:
             if user.mfa_enabled:
                 raise Conflict("MFA is already enabled; disable it before setting it up again")
             secret = new_secret(self._secrets.token_bytes(MIN_SECRET_BYTES))
-            user.mfa_secret, user.mfa_last_step = secret, None
+            user.mfa_secret, user.mfa_last_step = self._sealer.seal(secret), None
             await uow.users.save(user)
             uow.audit.add(entry("auth.mfa_setup_started", client, actor_id=user.id, entity_id=user.id))
             await uow.commit()
@@ -69,7 +71,7 @@ class MfaService:
                 raise Conflict("MFA is already enabled")
             if not user.mfa_secret:
                 raise Conflict("Start MFA set-up first")
-            if not await check_totp(uow, user, code, self._clock):
+            if not await check_totp(uow, user, code, self._clock, self._sealer):
                 raise ValidationFailed.on("code", "is not the current code of the authenticator app")
             user.mfa_enabled = True
             codes = await self._new_codes(uow, user)
@@ -90,7 +92,7 @@ class MfaService:
             user = await _user(uow, principal.user_id)
             if not user.mfa_enabled:
                 raise Conflict("MFA is not enabled")
-            if not await check_totp(uow, user, code, self._clock):
+            if not await check_totp(uow, user, code, self._clock, self._sealer):
                 raise ValidationFailed.on("code", "is not the current code of the authenticator app")
             codes = await self._new_codes(uow, user)
             await uow.users.save(user)
@@ -109,7 +111,7 @@ class MfaService:
                 raise PermissionDenied("Your role requires MFA; it cannot be turned off")
             password_ok = await asyncio.to_thread(self._hasher.verify, user.password_hash,
                                                   normalise_password(password))
-            if not password_ok or await check_second_factor(uow, user, code, self._clock) is None:
+            if not password_ok or await check_second_factor(uow, user, code, self._clock, self._sealer) is None:
                 uow.audit.add(entry("auth.mfa_disable_failed", client, actor_id=user.id, entity_id=user.id))
                 await uow.commit()
                 raise AuthenticationFailed("The password or the code is not valid", reason="mfa_disable")

@@ -18,6 +18,7 @@ __all__ = [
     "InvalidTokenReason",
     "LoginThrottle",
     "QrRenderer",
+    "SecretSealer",
     "SecretSource",
     "SessionStore",
     "TokenPurpose",
@@ -189,4 +190,16 @@ class SecretSource(Protocol):
 class QrRenderer(Protocol):
     def svg(self, data: str) -> str:
         """An SVG image of a QR code holding `data`."""
+        ...
+
+
+class SecretSealer(Protocol):
+    """Encrypts secrets the server must read back (TOTP secrets), so a copy of the database alone reveals none."""
+
+    def seal(self, plain: str) -> str:
+        """The stored form of `plain` (authenticated encryption under the current key)."""
+        ...
+
+    def unseal(self, sealed: str) -> str:
+        """The plain secret; ValueError when it was sealed under no key the sealer holds."""
         ...
