@@ -253,6 +253,16 @@ def _policy_values(row: BookRow, customer_id: int, current: Policy | None) -> di
             "branch_id": keep(row.branch_id, "branch_id")}
 
 
+def _update(current: Any, values: dict[str, Any], now: datetime) -> bool:
+    """Write the values that differ onto `current` (and its updated_at); whether anything changed."""
+    changes = _changes(current, values)
+    for name, value in changes.items():
+        setattr(current, name, value)
+    if changes:
+        current.updated_at = now
+    return bool(changes)
+
+
 def _changes(entity: object, values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if getattr(entity, k) != v}
 
@@ -303,10 +313,7 @@ class InMemoryBookWriter:
                                     created_at=now, updated_at=now)
                 tables.customers[customer.id] = customer  # type: ignore[index]
                 inserted += 1
-            elif changes := _changes(current, values):
-                for name, value in changes.items():
-                    setattr(current, name, value)
-                current.updated_at = now
+            elif _update(current, values, now):
                 updated += 1
         return inserted, updated
 
@@ -325,10 +332,7 @@ class InMemoryBookWriter:
                                 created_at=now, updated_at=now)
                 tables.policies[policy.id] = policy  # type: ignore[index]
                 inserted += 1
-            elif changes := _changes(current, values):
-                for name, value in changes.items():
-                    setattr(current, name, value)
-                current.updated_at = now
+            elif _update(current, values, now):
                 updated += 1
         return inserted, updated
 

@@ -60,6 +60,7 @@ from defusedxml.common import DTDForbidden, EntitiesForbidden  # type: ignore[im
 from adapters.spreadsheets.readers import (
     EXCEL_MAX_COLUMNS,
     EXCEL_MAX_ROWS,
+    _cell_position,
     _column_name,
     _forbid,
     _forbid_entity,
@@ -360,17 +361,7 @@ class _SheetScan:
             elif local == "f":
                 self._text, self._value = None, _EMPTY
         elif local == "c" and self._in_data:
-            reference = attributes.get("r")
-            if reference is None:
-                row, column = self.row, self.column
-            else:
-                row, maybe_column = _position(reference)
-                if maybe_column is None:
-                    raise UnreadableFile(f"a cell of the workbook has the reference {reference!r}")
-                column = maybe_column
-            if row >= EXCEL_MAX_ROWS or column >= EXCEL_MAX_COLUMNS:
-                raise UnsafeFile("a sheet of the workbook has cells beyond Excel's last row or column")
-            self._cell = (row, column)
+            self._cell = _cell_position(attributes, self.row, self.column)
             self._type = attributes.get("t")
             self._style = attributes.get("s")
             self._value = _EMPTY

@@ -672,16 +672,7 @@ class _Extent:
     def start(self, name: str, attributes: dict[str, str]) -> None:
         local = name.rpartition(":")[2]
         if local == "c":
-            reference = attributes.get("r")
-            if reference is None:
-                row, column = self.row, self.column
-            else:
-                row, maybe_column = _position(reference)
-                if maybe_column is None:
-                    raise UnreadableFile(f"a cell of the workbook has the reference {reference!r}")
-                column = maybe_column
-            if row >= EXCEL_MAX_ROWS or column >= EXCEL_MAX_COLUMNS:
-                raise UnsafeFile("a sheet of the workbook has cells beyond Excel's last row or column")
+            row, column = _cell_position(attributes, self.row, self.column)
             self.top = row if self.top < 0 else min(self.top, row)
             self.left = column if self.left < 0 else min(self.left, column)
             self.bottom = max(self.bottom, row)
@@ -696,6 +687,20 @@ class _Extent:
         if name.rpartition(":")[2] == "row":
             self.row += 1
             self.column = 0
+
+
+def _cell_position(attributes: dict[str, str], row: int, column: int) -> tuple[int, int]:
+    """(row, column), from 0, of a `<c>` element: its `r` reference, or the position after the previous cell
+    (`row`, `column`) when it has none; refuses malformed references and cells beyond Excel's limits."""
+    reference = attributes.get("r")
+    if reference is not None:
+        row, maybe_column = _position(reference)
+        if maybe_column is None:
+            raise UnreadableFile(f"a cell of the workbook has the reference {reference!r}")
+        column = maybe_column
+    if row >= EXCEL_MAX_ROWS or column >= EXCEL_MAX_COLUMNS:
+        raise UnsafeFile("a sheet of the workbook has cells beyond Excel's last row or column")
+    return row, column
 
 
 def _position(reference: str) -> tuple[int, int | None]:

@@ -102,7 +102,7 @@ class AuthService:
                 uow.audit.add(entry("auth.login_succeeded", client, actor_id=user.id, entity_id=user.id,
                                     mfa_setup_required=True))
             else:
-                result = await self._signed_in(user, role, client)
+                result = await self.signed_in(user, role, client)
                 uow.audit.add(entry("auth.login_succeeded", client, actor_id=user.id, entity_id=user.id))
             user.last_login = self._clock.now()
             await uow.users.save(user)
@@ -130,7 +130,7 @@ class AuthService:
                 raise AuthenticationFailed(_BAD_CODE, reason="bad_code")
             await self._throttle.record_success(account, client.ip or "unknown")
             role = await uow.roles.get(user.role_id)
-            result = await self._signed_in(user, role, client)
+            result = await self.signed_in(user, role, client)
             user.last_login = self._clock.now()
             await uow.users.save(user)
             uow.audit.add(entry("auth.login_succeeded", client, actor_id=user.id, entity_id=user.id, mfa=method))
@@ -205,7 +205,8 @@ class AuthService:
             refresh_ttl=self._config.refresh_ttl)
         return session.id, refresh, session.version
 
-    async def _signed_in(self, user: User, role: Role | None, client: ClientInfo) -> LoginResult:
+    async def signed_in(self, user: User, role: Role | None, client: ClientInfo) -> LoginResult:
+        """A session and its tokens for a user who has just proved who they are (login, MFA verify or enable)."""
         session_id, refresh, version = await self.start_session(user, client)
         ttl = self._config.access_ttl_seconds
         access, _ = self._tokens.issue(user_id=_id(user), session_id=session_id, session_version=version,
@@ -220,9 +221,6 @@ class AuthService:
                                       purpose="mfa_setup", ttl_seconds=ttl)
         return LoginResult(mfa_setup_required=True, access_token=token, token_type="Bearer", expires_in=ttl)
 
-    async def signed_in(self, user: User, role: Role | None, client: ClientInfo) -> LoginResult:
-        """Tokens for a user who has just proved who they are (used after enabling MFA)."""
-        return await self._signed_in(user, role, client)
 
 
 def _id(user: User) -> int:
