@@ -110,20 +110,21 @@ class S3FileStorage:
         """The S3 object key of `key`; raises ValueError when the key is unsafe."""
         return self._prefix + check_key(key)
 
-    async def put_file(self, key: str, source: Path, *, content_type: str) -> StoredFile:
+    async def put_file(self, key: str, source: Path, *, content_type: str, sha256: str | None = None
+                       ) -> StoredFile:
         object_key = self.object_key(key)
-        size, sha256 = await asyncio.to_thread(_size_and_sha256, source)
-        extra = {"ContentType": content_type, "Metadata": {SHA256_METADATA: sha256}}
+        size, digest = await asyncio.to_thread(_size_and_sha256, source)  # S3 reads the file anyway: check it
+        extra = {"ContentType": content_type, "Metadata": {SHA256_METADATA: digest}}
         file: BinaryIO = await asyncio.to_thread(open, source, "rb")
         try:
             reader = _HashingReader(file)
             await self._client.upload_fileobj(reader, self._bucket, object_key, ExtraArgs=extra, Config=_TRANSFER)
         finally:
             await asyncio.to_thread(file.close)
-        if (reader.size, reader.hexdigest()) != (size, sha256):
+        if (reader.size, reader.hexdigest()) != (size, digest):
             await self._client.delete_object(Bucket=self._bucket, Key=object_key)
             raise RuntimeError(f"{source} changed while it was being stored under {key!r}")
-        return StoredFile(key=key, size=size, sha256=sha256)
+        return StoredFile(key=key, size=size, sha256=digest)
 
     async def fetch_to(self, key: str, target: Path) -> None:
         """Stream the object into a temporary file beside `target`, then rename it into place."""

@@ -27,7 +27,8 @@ class InMemoryFileStorage:
         self.objects: dict[str, bytes] = {}
         self.content_types: dict[str, str] = {}
 
-    async def put_file(self, key: str, source: Path, *, content_type: str) -> StoredFile:
+    async def put_file(self, key: str, source: Path, *, content_type: str, sha256: str | None = None
+                       ) -> StoredFile:
         check_key(key)
         data = await asyncio.to_thread(_read_chunked, source)
         self.objects[key] = data

@@ -1,2 +1,2 @@
-"""Spreadsheets of the uploads context: the inspector and readers of uploaded books (python-calamine for
-xlsx, the csv module for csv), and the openpyxl writer of the upload template and error reports."""
+"""Spreadsheets of the uploads context: the inspector and readers of uploaded books (a streaming reader of our
+own for xlsx, the csv module for csv), and the openpyxl writer of the upload template and error reports."""

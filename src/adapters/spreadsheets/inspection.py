@@ -17,7 +17,7 @@ from pathlib import Path, PureWindowsPath
 from defusedxml.ElementTree import fromstring as safe_fromstring  # type: ignore[import-untyped]
 
 from adapters.spreadsheets.preview import peek_sheet
-from adapters.spreadsheets.readers import DEFAULT_MAX_CELLS, open_sheet
+from adapters.spreadsheets.readers import open_sheet
 from application.uploads.errors import FileTooLarge, UnreadableFile, UnsafeFile, UnsupportedFileType
 from application.uploads.spreadsheets import CSV, XLSX, SheetPreview, SheetReader
 
@@ -52,16 +52,13 @@ class SpreadsheetInspector:
     """Implements `application.uploads.spreadsheets.FileInspector` for xlsx and csv books.
 
     Limits: `max_bytes` of file; for an xlsx, `max_uncompressed` bytes declared by all its members
-    together and a compression ratio of at most `max_ratio` for any member of 1 MiB or more; `max_cells`
-    is the reader's bound on the box a sheet's cells span (see `adapters.spreadsheets.readers`).
+    together and a compression ratio of at most `max_ratio` for any member of 1 MiB or more.
     """
 
-    def __init__(self, max_bytes: int = 50 * 2**20, max_uncompressed: int = 1 * 2**30, max_ratio: int = 100, *,
-                 max_cells: int = DEFAULT_MAX_CELLS) -> None:
+    def __init__(self, max_bytes: int = 50 * 2**20, max_uncompressed: int = 1 * 2**30, max_ratio: int = 100) -> None:
         self._max_bytes = max_bytes
         self._max_uncompressed = max_uncompressed
         self._max_ratio = max_ratio
-        self._max_cells = max_cells
 
     def inspect(self, path: Path, filename: str) -> str:
         size = path.stat().st_size
@@ -82,13 +79,12 @@ class SpreadsheetInspector:
         return kind
 
     def open(self, path: Path, kind: str) -> SheetReader:
-        return open_sheet(path, kind, max_cells=self._max_cells)
+        return open_sheet(path, kind)
 
     def peek(self, path: Path, kind: str) -> SheetPreview:
         """The header `open` would give, a row estimate and its warnings, without loading the sheet: a few
         milliseconds for a 100,000-row xlsx, a few tenths of a second at worst (`adapters.spreadsheets.preview`),
-        one counting pass for a csv. The extent check (`max_cells`) is `open`'s: a sheet too large for calamine
-        passes here and is refused at ingestion."""
+        one counting pass for a csv."""
         return peek_sheet(path, kind)
 
     def _check_workbook(self, path: Path, head: bytes) -> None:

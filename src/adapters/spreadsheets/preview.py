@@ -8,7 +8,7 @@ csv. `match_headers` therefore decides alike at acceptance (peek) and at ingesti
 csv: the reader itself (`CsvSheetReader`): encoding and delimiter detection, the first non-blank record as
 header, one data record required, and its line count (one `bytes.count` pass over the file).
 
-xlsx, without calamine (which loads the whole sheet, ~4 s per 100,000 rows): the zip is opened, the sheet
+xlsx: the zip is opened, the sheet
 `open_sheet` reads is found the same way (the first visible worksheet with a non-blank row, in workbook
 order, from xl/workbook.xml and its relationships: `readers.workbook_sheets`), and its XML part is streamed
 through pyexpat (a DTD or an entity declaration raises, as in defusedxml) until the header row and the first
@@ -20,14 +20,8 @@ gives the value; each `<t>` stripped unless xml:space="preserve"; phonetic runs 
 `t="b"`, `t="e"` (blank), `t="str"`, `t="d"`; numbers as float, or date, datetime, time or timedelta under a
 date or duration number format (xl/styles.xml; 1900 or 1904 date system).
 
-Two things calamine takes from the whole sheet are worked out from what was read:
-- The first column: calamine's rows start at the leftmost column holding a value anywhere in the sheet.
-  When a row read has a value in column A, or the `<dimension ref>` starts at the leftmost column seen, that
-  is it. Otherwise (a header further right with no `<dimension>`, or one starting further left, say over
-  formatted empty cells) the rest of the sheet XML is searched for a value left of it, with regular
-  expressions over `<c r="B7"` tags, over at most `_COLUMN_SCAN` bytes (32 MiB, ~0.2 s): beyond that, or
-  when cells are written in another form, the leftmost column seen is kept. A `<dimension>` that starts at
-  the header's column while values lie further left is believed (Excel's never does).
+Rows start at column A, as the streaming reader (`xlsx_stream`) gives them; the row count is worked out from
+what was read:
 - The row count (`estimated_rows`: data rows after the header, blank ones included). From the `<dimension
   ref>` when it reaches the first data row: its last row - the header's. Without one (openpyxl's
   write-only mode writes none), from the next MiB of sheet XML: exact when the sheet ends within it (its
@@ -57,7 +51,8 @@ from xml.parsers import expat
 
 from defusedxml.common import DTDForbidden, EntitiesForbidden  # type: ignore[import-untyped]
 
-from adapters.spreadsheets.readers import (
+from adapters.spreadsheets.readers import open_sheet
+from adapters.spreadsheets.xlsx_parts import (
     EXCEL_MAX_COLUMNS,
     EXCEL_MAX_ROWS,
     _cell_position,
@@ -70,7 +65,6 @@ from adapters.spreadsheets.readers import (
     _position,
     _up_to_column,
     _xml_elements,
-    open_sheet,
     several_sheets_warning,
     workbook_sheets,
 )
@@ -106,7 +100,7 @@ def peek_sheet(path: Path, kind: str) -> Preview:
     Excel's last row or column.
     """
     if kind == CSV:
-        reader = open_sheet(path, CSV)  # streams to the first data row; one counting pass over the bytes
+        reader = open_sheet(path, CSV, whole_file=False)  # streams to the first data row; estimates from 64 KiB
         try:
             return Preview(header=list(reader.header), estimated_rows=reader.estimated_rows,
                            warnings=list(reader.warnings), header_row=reader.header_row)
@@ -183,17 +177,13 @@ class _Workbook:
             if scan.data_row is None:
                 raise UnreadableFile("the file has a header but no rows")
             header_row, cells = scan.header
-            first = scan.first_column
             dimension = scan.dimension
             plain = _plain_utf8(scan.prefix)
-            looking = first > 0 and plain and not (dimension is not None and dimension[1] == first)
             needs_count = dimension is None or dimension[2] < scan.data_row
             tail = None
-            if looking or needs_count:
-                tail = _scan_tail(rest, stream, left_of=first if looking else 0, plain=plain)
-                if tail.first_column is not None:
-                    first = tail.first_column
-        header = [self._value(cells.get(column)) for column in range(first, scan.last_column + 1)]
+            if needs_count:
+                tail = _scan_tail(rest, stream, left_of=0, plain=plain)
+        header = [self._value(cells.get(column)) for column in range(0, scan.last_column + 1)]  # from column A
         estimated = (dimension[2] - header_row if dimension is not None and not needs_count
                      else self._estimate(scan, tail, info.file_size))
         low = scan.data_row - header_row

@@ -60,6 +60,29 @@ def copy_atomically(source: BinaryIO, target: Path, *, chunk_size: int = COPY_CH
     return size, digest.hexdigest()
 
 
+def link_atomically(source: Path, target: Path) -> int | None:
+    """Hard-link `source` beside `target`, sync it and rename it into place; its size, or None when the two
+    are on different file systems (or links are not supported) and nothing was done."""
+    temp_name = target.parent / f".{target.name}.{os.getpid()}.{id(source)}.link"
+    try:
+        os.link(source, temp_name)
+    except OSError:
+        return None
+    try:
+        fd = os.open(temp_name, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+            size = os.fstat(fd).st_size
+        finally:
+            os.close(fd)
+        os.replace(temp_name, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp_name)
+        raise
+    return size
+
+
 class LocalFileStorage:
     def __init__(self, root: Path) -> None:
         """Keep files under the directory `root` (created on the first write)."""
@@ -76,17 +99,21 @@ class LocalFileStorage:
             raise ValueError(f"unsafe storage key {key!r}: resolves outside the storage root")
         return path
 
-    async def put_file(self, key: str, source: Path, *, content_type: str) -> StoredFile:
-        """Copy `source` in chunks beside the final file, hashing as it goes, then rename it into place."""
+    async def put_file(self, key: str, source: Path, *, content_type: str, sha256: str | None = None
+                       ) -> StoredFile:
+        """With the digest given and `source` on the same disk: a hard link beside the final file, synced, then
+        renamed into place (no copy). Otherwise copy in chunks beside it, hashing as it goes, then rename."""
         target = self.path_for(key)
 
         def put() -> tuple[int, str]:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if sha256 is not None and (linked := link_atomically(source, target)) is not None:
+                return linked, sha256
             with open(source, "rb") as src:
-                target.parent.mkdir(parents=True, exist_ok=True)
                 return copy_atomically(src, target)
 
-        size, sha256 = await asyncio.to_thread(put)
-        return StoredFile(key=key, size=size, sha256=sha256)
+        size, digest = await asyncio.to_thread(put)
+        return StoredFile(key=key, size=size, sha256=digest)
 
     async def fetch_to(self, key: str, target: Path) -> None:
         """Copy the stored file to `target` (written beside it, then renamed); FileNotFoundError when missing."""

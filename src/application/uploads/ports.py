@@ -40,8 +40,10 @@ class StoredFile(msgspec.Struct, frozen=True, kw_only=True):
 class FileStorage(Protocol):
     """Kept files (originals, error reports). Keys are relative paths such as `uploads/2026/11/abc.xlsx`."""
 
-    async def put_file(self, key: str, source: Path, *, content_type: str) -> StoredFile:
-        """Store the file at `source` under `key` (streamed, never read whole into memory)."""
+    async def put_file(self, key: str, source: Path, *, content_type: str, sha256: str | None = None) -> StoredFile:
+        """Store the file at `source` under `key` (streamed, never read whole into memory). `sha256`: the caller's
+        digest of `source`, when known; an adapter that can take the file without reading it (a hard link on
+        the same disk) trusts it. The caller must not change `source` afterwards (it may delete it)."""
         ...
 
     async def fetch_to(self, key: str, target: Path) -> None:

@@ -43,6 +43,7 @@ class IncomingFile(msgspec.Struct, frozen=True, kw_only=True):
     path: Path
     filename: str
     size: int
+    sha256: str | None = None  # hex digest, when the HTTP layer hashed the file as it spooled it
 
 
 def sha256_of(path: Path) -> str:
@@ -84,14 +85,14 @@ class UploadService:
         header.raise_if_unusable()
         estimated = preview.estimated_rows
         warnings = [*preview.warnings, *header.warnings()]
-        digest = await asyncio.to_thread(sha256_of, incoming.path)
+        digest = incoming.sha256 if incoming.sha256 is not None else await asyncio.to_thread(sha256_of, incoming.path)
         async with self._uow() as uow:
             earlier = await uow.uploads.find_by_sha256(digest)
         if earlier is not None and earlier.id is not None and not force:
             raise DuplicateUpload(earlier.id)
         now = self._clock.now()
         key = f"uploads/{now:%Y/%m}/{self._new_key()}.{kind}"
-        stored = await self._storage.put_file(key, incoming.path, content_type=_CONTENT_TYPES[kind])
+        stored = await self._storage.put_file(key, incoming.path, content_type=_CONTENT_TYPES[kind], sha256=digest)
         upload = Upload(id=None, filename=key, original_filename=name, file_size=stored.size, file_type=kind,
                         sha256=digest, uploaded_by=uploader.user_id, uploader_branch_id=uploader.branch_id,
                         description=(description or "").strip()[:2000] or None, total_records=estimated,

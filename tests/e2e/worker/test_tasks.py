@@ -67,4 +67,4 @@ def test_arq_command_line_settings_come_from_the_environment(monkeypatch: pytest
     sys.modules.pop("entrypoints.worker.main", None)
     module = importlib.import_module("entrypoints.worker.main")
     assert module.WorkerSettings.max_jobs == 12
-    assert module.WorkerSettings.redis_settings.database == 15
+    assert module.WorkerSettings.redis_settings.database == int(TEST_REDIS_URL.rsplit("/", 1)[1])

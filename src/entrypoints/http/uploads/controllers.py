@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -72,15 +73,17 @@ def _description(metadata: str | None) -> str | None:
     return value if isinstance(value, str) else None
 
 
-async def _spool(upload: UploadFile, directory: str) -> tuple[Path, int]:
-    """Copy the multipart part to a file of our own, chunk by chunk."""
+async def _spool(upload: UploadFile, directory: str) -> tuple[Path, int, str]:
+    """Copy the multipart part to a file of our own, chunk by chunk, hashing it on the way (SHA-256, hex)."""
     fd, name = tempfile.mkstemp(prefix="incoming-", dir=directory)
     size = 0
+    digest = hashlib.sha256()
     with os.fdopen(fd, "wb") as target:
-        while chunk := await upload.read(1 << 20):
+        while chunk := await upload.read(4 << 20):
+            digest.update(chunk)
             target.write(chunk)
             size += len(chunk)
-    return Path(name), size
+    return Path(name), size, digest.hexdigest()
 
 
 def _temp_path(directory: str, prefix: str, suffix: str) -> Path:
@@ -113,9 +116,9 @@ class UploadController(Controller):
         """Accept an xlsx or csv policy book; hostile or unusable files are refused here, before any row is
         read. The rows are imported in the background: follow `GET /status/{uploadId}` or `upload.progress`
         events on the WebSocket `/api/ws`."""
-        path, size = await _spool(data.file, _scratch(state))
+        path, size, sha256 = await _spool(data.file, _scratch(state))
         try:
-            incoming = IncomingFile(path=path, filename=data.filename or data.file.filename, size=size)
+            incoming = IncomingFile(path=path, filename=data.filename or data.file.filename, size=size, sha256=sha256)
             accepted = await uploads.accept(Uploader(user_id=principal.user_id, branch_id=principal.branch_id),
                                             incoming, description=_description(data.metadata), force=force)
         finally:

@@ -1,0 +1,1 @@
+"""Twilio adapters (REST API over an injected httpx.AsyncClient)."""

@@ -1,0 +1,1 @@
+"""Signature checks for inbound provider webhooks (Twilio, Meta, Amazon SNS, Razorpay, Stripe)."""
