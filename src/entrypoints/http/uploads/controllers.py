@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.background_tasks import BackgroundTask
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, PathParameter, QueryParameter
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.params import PathParameter, QueryParameter
 from litestar.response import File, Stream
 
 from application.identity.principal import Principal
@@ -32,6 +30,7 @@ from entrypoints.http.guard import principal_of, requires
 from entrypoints.http.ids import path_id
 from entrypoints.http.lists import enum_values, id_values, page_request
 from entrypoints.http.params import Csv, Limit, Page, Sort
+from entrypoints.http.uploads.multipart import receive_upload
 
 __all__ = ["UploadController", "upload_controller"]
 
@@ -45,11 +44,17 @@ Format = Annotated[Literal["xlsx", "csv"], QueryParameter(description="`xlsx` (d
 UPLOAD_SORT = ("createdAt", "originalFilename", "status")
 
 
-@dataclass
-class UploadForm:
-    file: UploadFile
-    metadata: str | None = None  # JSON: {"description": "..."}
-    filename: str | None = None  # the frontend also sends the name as a field
+class _UploadOperation(Operation):
+    """Documents the multipart body the handler parses itself (see `multipart.py`)."""
+
+    def __post_init__(self) -> None:
+        self.request_body = RequestBody(required=True, content={"multipart/form-data": OpenAPIMediaType(schema=Schema(
+            type=OpenAPIType.OBJECT, required=["file"], properties={
+                "file": Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY,
+                               description="The policy book, .xlsx or .csv"),
+                "metadata": Schema(type=OpenAPIType.STRING, description='JSON such as {"description": "May book"}'),
+                "filename": Schema(type=OpenAPIType.STRING, description="The file's name, if the part has none"),
+            }))})
 
 
 class UploadHistory(msgspec.Struct, kw_only=True):
@@ -73,19 +78,6 @@ def _description(metadata: str | None) -> str | None:
     return value if isinstance(value, str) else None
 
 
-async def _spool(upload: UploadFile, directory: str) -> tuple[Path, int, str]:
-    """Copy the multipart part to a file of our own, chunk by chunk, hashing it on the way (SHA-256, hex)."""
-    fd, name = tempfile.mkstemp(prefix="incoming-", dir=directory)
-    size = 0
-    digest = hashlib.sha256()
-    with os.fdopen(fd, "wb") as target:
-        while chunk := await upload.read(4 << 20):
-            digest.update(chunk)
-            target.write(chunk)
-            size += len(chunk)
-    return Path(name), size, digest.hexdigest()
-
-
 def _temp_path(directory: str, prefix: str, suffix: str) -> Path:
     fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
     os.close(fd)
@@ -106,24 +98,24 @@ class UploadController(Controller):
     dependencies = {"uploads": Provide(_uploads, sync_to_thread=False),
                     "principal": Provide(principal_of, sync_to_thread=False)}
 
-    @post("/file", opt=requires(P.UPLOADS_CREATE), status_code=202,
+    @post("/file", opt=requires(P.UPLOADS_CREATE), status_code=202, operation_class=_UploadOperation,
           responses=error_responses(400, 409, 413, 415, 422))
     async def upload_file(
-        self, data: Annotated[UploadForm, Body(media_type=RequestEncodingType.MULTI_PART)], uploads: Uploads,
-        principal: Caller, state: State,
+        self, request: Request[object, object, State], uploads: Uploads, principal: Caller, state: State,
         force: Annotated[bool, QueryParameter(description="Import again a file uploaded before")] = False,
     ) -> Envelope[UploadAccepted]:
-        """Accept an xlsx or csv policy book; hostile or unusable files are refused here, before any row is
-        read. The rows are imported in the background: follow `GET /status/{uploadId}` or `upload.progress`
-        events on the WebSocket `/api/ws`."""
-        path, size, sha256 = await _spool(data.file, _scratch(state))
+        """Accept an xlsx or csv policy book (multipart: `file`, optional `metadata` JSON and `filename`);
+        hostile or unusable files are refused here, before any row is read. The rows are imported in the
+        background: follow `GET /status/{uploadId}` or `upload.progress` events on the WebSocket `/api/ws`."""
+        received = await receive_upload(request.headers.get("content-type", ""), request.stream(), _scratch(state))
         try:
-            incoming = IncomingFile(path=path, filename=data.filename or data.file.filename, size=size, sha256=sha256)
+            incoming = IncomingFile(path=received.path, filename=received.filename, size=received.size,
+                                    sha256=received.sha256)
             accepted = await uploads.accept(Uploader(user_id=principal.user_id, branch_id=principal.branch_id),
-                                            incoming, description=_description(data.metadata), force=force)
+                                            incoming, description=_description(received.fields.get("metadata")),
+                                            force=force)
         finally:
-            path.unlink(missing_ok=True)
-            await data.file.close()
+            received.path.unlink(missing_ok=True)
         return ok(accepted)
 
     @get("/status/{upload_id:str}", opt=requires(P.UPLOADS_READ), responses=error_responses(404))
