@@ -71,12 +71,29 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     twilio_account_sid: str | None = None
     twilio_auth_token: str | None = None
     twilio_messaging_service_sid: str | None = None
+    twilio_from_number: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    # SMS (any provider)
+    sms_sender_id: str | None = None
+    sms_sender_count: int = 1
+    sms_dlt_entity_id: str | None = None
+    # messaging
+    public_api_url: str = "http://localhost:8000"
+    unsubscribe_secret: str | None = None
+    quiet_hours_start: str = "09:00"
+    quiet_hours_end: str = "21:00"
+    email_rate_per_second: float = 14.0
+    sms_rate_per_second: float = 1.0
+    whatsapp_rate_per_second: float = 80.0
+    message_max_attempts: int = 8
     # WhatsApp Cloud API
     whatsapp_access_token: str | None = None
     whatsapp_phone_number_id: str | None = None
     whatsapp_business_account_id: str | None = None
     whatsapp_webhook_verify_token: str | None = None
     whatsapp_app_secret: str | None = None
+    whatsapp_api_version: str = "v21.0"
+    whatsapp_api_base_url: str = "https://graph.facebook.com"
     # payments
     razorpay_key_id: str | None = None
     razorpay_key_secret: str | None = None
@@ -162,6 +179,7 @@ def _check(settings: Settings) -> None:
             parse_key_ring(settings.jwt_signing_keys)
         except ValueError as exc:
             raise SettingsError(f"JWT_SIGNING_KEYS: {exc}") from None
+    _check_messaging(settings)
     if bool(settings.smtp_username) != bool(settings.smtp_password):
         raise SettingsError("SMTP_USERNAME and SMTP_PASSWORD must be set together")
     if not settings.is_production:
@@ -171,6 +189,8 @@ def _check(settings: Settings) -> None:
             raise SettingsError(f"{_var(required)} must be set in production")
     if not settings.mfa_encryption_keys:
         raise SettingsError("MFA_ENCRYPTION_KEYS must be set in production (TOTP secrets are sealed with it)")
+    if len(settings.unsubscribe_secret or "") < 32:
+        raise SettingsError("UNSUBSCRIBE_SECRET (at least 32 characters) must be set in production")
     if not settings.jwt_signing_keys and len(settings.jwt_secret or "") < 32:
         raise SettingsError("JWT_SIGNING_KEYS or JWT_SECRET (at least 32 characters) must be set in production")
     for choice_field, choices in PROVIDER_REQUIREMENTS.items():
@@ -180,3 +200,18 @@ def _check(settings: Settings) -> None:
         for needed in choices.get(choice, ()):
             if not getattr(settings, needed):
                 raise SettingsError(f"{_var(needed)} must be set when {_var(choice_field)}={choice}")
+
+
+def _check_messaging(settings: Settings) -> None:
+    import re
+
+    for name in ("quiet_hours_start", "quiet_hours_end"):
+        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", getattr(settings, name)):
+            raise SettingsError(f"{_var(name)} must be a time such as 09:00")
+    if settings.quiet_hours_start == settings.quiet_hours_end:
+        raise SettingsError("QUIET_HOURS_START and QUIET_HOURS_END must differ")
+    for name in ("email_rate_per_second", "sms_rate_per_second", "whatsapp_rate_per_second"):
+        if not 0 <= getattr(settings, name) <= 10_000:
+            raise SettingsError(f"{_var(name)} must be 0 (unlimited) to 10000")
+    if not 1 <= settings.sms_sender_count <= 1000 or not 1 <= settings.message_max_attempts <= 50:
+        raise SettingsError("SMS_SENDER_COUNT must be 1-1000 and MESSAGE_MAX_ATTEMPTS 1-50")

@@ -34,6 +34,7 @@ def production_env(**choices: str) -> dict[str, str]:
         "REDIS_URL": "redis://cache.internal:6379/0",
         "JWT_SECRET": "x" * 48,
         "MFA_ENCRYPTION_KEYS": "bWZhLXRlc3Qta2V5LW9ubHktZm9yLXRlc3RzLTMyYnk=",
+        "UNSUBSCRIBE_SECRET": "u" * 40,
         "EMAIL_PROVIDER": "smtp",
         "SMS_PROVIDER": "twilio",
         "WHATSAPP_PROVIDER": "cloud",
@@ -268,3 +269,17 @@ def test_env_example_loads_as_the_development_defaults() -> None:
 def test_smtp_credentials_come_in_pairs(given: str) -> None:
     with pytest.raises(SettingsError, match="SMTP_USERNAME and SMTP_PASSWORD"):
         load_settings({given: "x"})
+
+
+def test_production_needs_an_unsubscribe_secret() -> None:
+    env = production_env()
+    env["UNSUBSCRIBE_SECRET"] = "short"
+    with pytest.raises(SettingsError, match="UNSUBSCRIBE_SECRET"):
+        load_settings(env)
+
+
+@pytest.mark.parametrize(("name", "value"), [("QUIET_HOURS_START", "9"), ("QUIET_HOURS_END", "25:00"),
+                                             ("SMS_RATE_PER_SECOND", "-1"), ("MESSAGE_MAX_ATTEMPTS", "0")])
+def test_messaging_settings_are_checked(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        load_settings({name: value})
