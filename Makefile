@@ -25,9 +25,10 @@ typecheck: install
 test: lint typecheck
 	$(VENV)/bin/pytest -q
 
-bench: install  ## GET /api/policies against a bare endpoint, then uploads end to end against a raw COPY
+bench: install  ## GET /api/policies vs a bare endpoint; uploads end to end vs raw COPY; message rates per channel
 	$(PY) benchmarks/bench_policies_list.py
 	$(PY) benchmarks/bench_uploads.py
+	$(PY) benchmarks/bench_rate_limiter.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -4,13 +4,13 @@ Run from the repository root:  PYTHONPATH=src .venv/bin/python benchmarks/bench_
 Env: BENCH_SECONDS (5), BENCH_PROCESSES (3), BENCH_REDIS_URL (redis://127.0.0.1:6379/13). Keys go under a
 random `bench:ratelimit:<hex>:` prefix and are deleted at the end, also on Ctrl-C or an error.
 
-Channels, with the limits configured for them (the bursts are this benchmark's choice):
+Channels, with the limits configured for them (as MessagingConfig configures them: burst 1):
   sms       10 long codes, one bucket each, RateLimit(rate=1, burst=1): 10/s in all. A long code sends one
             message segment per second: http://www.twilio.com/help/faq/sms/how-quickly-can-i-send-sms-messages
-  whatsapp  one business phone number, RateLimit(rate=80, burst=8). Cloud API's default throughput is 80
+  whatsapp  one business phone number, RateLimit(rate=80, burst=1). Cloud API's default throughput is 80
             messages per second (error 130429 beyond it):
             https://developers.facebook.com/documentation/business-messaging/whatsapp/throughput
-  email     one SES account, RateLimit(rate=14, burst=2). 14/s was SES's usual starting production rate; the
+  email     one SES account, RateLimit(rate=14, burst=1). 14/s was SES's usual starting production rate; the
             quotas page now says the rate depends on the account: https://docs.aws.amazon.com/ses/latest/dg/quotas.html
 
 BENCH_PROCESSES processes (multiprocessing, spawn: each its own interpreter, event loop and Redis client) wait
@@ -62,8 +62,8 @@ class Channel:
 
 CHANNELS = (
     Channel("sms", tuple(f"sms:longcode:{n}" for n in range(10)), RateLimit(rate=1, burst=1), 1),
-    Channel("whatsapp", ("whatsapp:phone:1",), RateLimit(rate=80, burst=8), 10),
-    Channel("email", ("email:ses",), RateLimit(rate=14, burst=2), 4),
+    Channel("whatsapp", ("whatsapp:phone:1",), RateLimit(rate=80, burst=1), 10),
+    Channel("email", ("email:ses",), RateLimit(rate=14, burst=1), 4),
 )
 
 

@@ -36,10 +36,13 @@ def migrate(settings: Settings) -> None:
     config.set_main_option("script_location", str(ROOT / "migrations"))
     config.set_main_option("sqlalchemy.url", settings.database_url)
     command.upgrade(config, "head")
-    from entrypoints.cli_identity import ensure_roles
+    from entrypoints.cli_identity import ensure_roles, ensure_starter_templates
     added = ensure_roles(settings)
     if added:
         print(f"built-in roles added: {', '.join(added)}", flush=True)
+    templates = ensure_starter_templates(settings)
+    if templates:
+        print(f"starter message templates added: {templates}", flush=True)
 
 
 def seed(settings: Settings) -> int:

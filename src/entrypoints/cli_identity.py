@@ -1,4 +1,4 @@
-"""Identity commands of the CLI: built-in roles after migrating, create-admin, and demo accounts."""
+"""Commands of the CLI run after migrating (built-in roles, starter templates), create-admin, demo accounts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from entrypoints.container import AppContainer, build_container
 from entrypoints.resources import open_resources
 from entrypoints.settings import Settings
 
-__all__ = ["DEMO_DOMAIN", "create_admin", "ensure_roles", "seed_demo_users"]
+__all__ = ["DEMO_DOMAIN", "create_admin", "ensure_roles", "ensure_starter_templates", "seed_demo_users"]
 
 T = TypeVar("T")
 DEMO_DOMAIN = "demo.renewals.test"
@@ -32,6 +32,11 @@ def _with_container(settings: Settings, work: Callable[[AppContainer], Awaitable
 def ensure_roles(settings: Settings) -> list[str]:
     """Insert any missing built-in role (run after every migration)."""
     return _with_container(settings, lambda c: c.identity.provisioning().ensure_built_in_roles())
+
+
+def ensure_starter_templates(settings: Settings) -> int:
+    """Insert any missing template of the starter library (run after every migration)."""
+    return _with_container(settings, lambda c: c.messaging.templates().seed_starter_library())
 
 
 def _ask_password(prompt: Callable[[str], str]) -> str:

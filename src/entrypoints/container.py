@@ -20,21 +20,27 @@ from adapters.memory.file_storage import InMemoryFileStorage
 from adapters.memory.identity_uow import InMemoryIdentityUnitOfWork, InMemoryPrincipalSource
 from adapters.memory.jobs import InMemoryJobQueue
 from adapters.memory.login_throttle import InMemoryLoginThrottle
+from adapters.memory.messaging import InMemoryCustomerDirectory
+from adapters.memory.messaging_uow import InMemoryMessagingUnitOfWork
 from adapters.memory.read_models import InMemoryPoliciesReadModel
 from adapters.memory.session_store import InMemorySessionStore
+from adapters.memory.sms import InMemorySmsSender
 from adapters.memory.store import MemoryStore
 from adapters.memory.uow import InMemoryPoliciesUnitOfWork
 from adapters.memory.upload_locks import InMemoryUploadLocks
 from adapters.memory.uploads import InMemoryBookWriter, InMemoryUploadsUnitOfWork
 from adapters.memory.user_events import InMemoryUserEvents
+from adapters.memory.whatsapp import InMemoryTemplateCatalogue, InMemoryWhatsAppSender
 from adapters.phonenumbers.phone_normaliser import PhonenumbersPhoneNormaliser
 from adapters.redis.redis_user_events import RedisUserEvents
 from adapters.smtp.smtp_email_sender import SmtpEmailSender
 from adapters.sqlalchemy.book_writer import SqlBookWriter
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.identity_uow import SqlAlchemyIdentityUnitOfWork
+from adapters.sqlalchemy.messaging_uow import SqlAlchemyMessagingUnitOfWork
 from adapters.sqlalchemy.policies_uow import SqlAlchemyPoliciesUnitOfWork
 from adapters.sqlalchemy.principal_source import SqlAlchemyPrincipalSource
+from adapters.sqlalchemy.read_models.customer_contacts import SqlCustomerDirectory
 from adapters.sqlalchemy.read_models.policies import SqlAlchemyPoliciesReadModel
 from adapters.sqlalchemy.session_store import SqlAlchemySessionStore
 from adapters.sqlalchemy.uploads_uow import SqlAlchemyUploadsUnitOfWork
@@ -48,6 +54,8 @@ from application.policies.policies import PolicyService
 from application.shared.events import EventRouter
 from application.shared.outbox_relay import OutboxRelay
 from entrypoints.identity_container import IdentityServices
+from entrypoints.messaging_container import MessagingServices
+from entrypoints.messaging_providers import DEV_WHATSAPP_TEMPLATES, MessagingProviders
 from entrypoints.settings import Settings
 from entrypoints.uploads_container import UploadsServices
 
@@ -105,6 +113,8 @@ class SqlAdapters(containers.DeclarativeContainer):
                                     core.settings.provided.business_timezone)
     book_writer = providers.Singleton(SqlBookWriter, read_pool)
     upload_locks = providers.Singleton(AdvisoryUploadLocks, read_pool)
+    messaging_uow = providers.Factory(SqlAlchemyMessagingUnitOfWork, session_factory, core.router, core.clock)
+    customer_directory = providers.Singleton(SqlCustomerDirectory, session_factory)
 
 
 class MemoryAdapters(containers.DeclarativeContainer):
@@ -122,6 +132,8 @@ class MemoryAdapters(containers.DeclarativeContainer):
                                     core.settings.provided.business_timezone)
     book_writer = providers.Singleton(InMemoryBookWriter, store)
     upload_locks = providers.Singleton(InMemoryUploadLocks)
+    messaging_uow = providers.Factory(InMemoryMessagingUnitOfWork, store, core.router)
+    customer_directory = providers.Singleton(InMemoryCustomerDirectory, store)
 
 
 class ProviderAdapters(containers.DeclarativeContainer):
@@ -189,6 +201,8 @@ class AppContainer:
     application: Application
     identity: IdentityServices
     uploads: UploadsServices
+    messaging_providers: MessagingProviders
+    messaging: MessagingServices
 
 
 def _assemble(settings: Settings, adapters_cls: type[SqlAdapters] | type[MemoryAdapters]) -> AppContainer:
@@ -205,7 +219,15 @@ def _assemble(settings: Settings, adapters_cls: type[SqlAdapters] | type[MemoryA
     if adapters_cls is MemoryAdapters:
         identity.throttle.override(providers.Singleton(InMemoryLoginThrottle, core.clock))
     uploads = UploadsServices(core=core, adapters=adapters, outside=outside)
-    return AppContainer(settings, core, adapters, outside, application, identity, uploads)
+    messaging_providers = MessagingProviders(core=core, outside=outside)
+    if adapters_cls is MemoryAdapters:
+        messaging_providers.sms_sender.override(providers.Singleton(InMemorySmsSender))
+        messaging_providers.whatsapp_sender.override(providers.Singleton(InMemoryWhatsAppSender))
+        messaging_providers.whatsapp_catalogue.override(
+            providers.Singleton(InMemoryTemplateCatalogue, providers.Object(DEV_WHATSAPP_TEMPLATES)))
+    messaging = MessagingServices(core=core, adapters=adapters, outside=outside, providers_=messaging_providers)
+    return AppContainer(settings, core, adapters, outside, application, identity, uploads, messaging_providers,
+                        messaging)
 
 
 def build_container(settings: Settings) -> AppContainer:

@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import aioboto3
+import httpx
 from aiobotocore.config import AioConfig  # type: ignore[import-untyped]
 from arq.connections import ArqRedis
 from dependency_injector import providers
@@ -60,6 +61,13 @@ async def open_resources(container: AppContainer) -> AsyncIterator[Resources]:
                 "s3", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url, config=config,
                 aws_access_key_id=settings.aws_access_key_id, aws_secret_access_key=settings.aws_secret_access_key))
             container.outside.s3_client.override(providers.Object(s3))
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0)))
+        container.messaging_providers.http_client.override(providers.Object(http))
+        if settings.sms_provider == "sns":
+            sns = await stack.enter_async_context(aioboto3.Session().client(  # one client per process
+                "sns", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url,
+                aws_access_key_id=settings.aws_access_key_id, aws_secret_access_key=settings.aws_secret_access_key))
+            container.messaging_providers.sns_client.override(providers.Object(sns))
         engine: AsyncEngine | None = container.adapters.engine()
         if engine is not None:
             stack.push_async_callback(engine.dispose)

@@ -36,6 +36,14 @@ Route = tuple[str, str]  # (method, path as Litestar registers it)
 # The endpoints that answer without a token. Adding one here is a security decision: review it as such.
 PUBLIC_ROUTES: frozenset[Route] = frozenset({
     ("POST", "/api/auth/login"),
+    # provider webhooks authenticate by the provider's signature; unsubscribe links by their HMAC token
+    ("POST", "/api/webhooks/twilio/status"),
+    ("POST", "/api/webhooks/twilio/inbound"),
+    ("GET", "/api/webhooks/whatsapp"),
+    ("POST", "/api/webhooks/whatsapp"),
+    ("POST", "/api/webhooks/ses"),
+    ("GET", "/api/unsubscribe/{token:str}"),
+    ("POST", "/api/unsubscribe/{token:str}"),
     ("POST", "/api/auth/mfa/verify"),
     ("POST", "/api/auth/refresh"),
     ("POST", "/api/auth/password/forgot"),

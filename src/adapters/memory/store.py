@@ -9,6 +9,7 @@ from typing import Any
 
 from application.ports.uow import Job
 from domain.identity.model import AuditEntry, Role, User
+from domain.messaging.model import Consent, Message, ProviderEvent, Template, WhatsAppTemplate
 from domain.policies.model import Customer, Policy, RenewalCase
 from domain.shared.clock import Clock
 from domain.uploads.model import RowError, Upload
@@ -55,6 +56,14 @@ class Tables:
     # uploads
     uploads: dict[int, Upload] = field(default_factory=dict)  # file_uploads with its upload_batches id
     row_errors: dict[int, dict[int, RowError]] = field(default_factory=dict)  # upload id -> row number -> row
+    # messaging
+    templates: dict[int, Template] = field(default_factory=dict)
+    whatsapp_templates: dict[int, WhatsAppTemplate] = field(default_factory=dict)
+    messages: dict[int, Message] = field(default_factory=dict)
+    consents: dict[tuple[str, str], Consent] = field(default_factory=dict)  # (channel, address) -> decision
+    provider_events: dict[int, ProviderEvent] = field(default_factory=dict)
+    processed_events: dict[int, datetime] = field(default_factory=dict)  # provider event id -> processed_at
+    whatsapp_windows: dict[str, datetime] = field(default_factory=dict)  # phone -> last inbound message
 
 
 class MemoryStore:
@@ -65,6 +74,8 @@ class MemoryStore:
         self.tables = Tables()
         self._sequences: dict[str, itertools.count[int]] = {}
         self.locked_outbox: set[int] = set()
+        # unique keys claimed by open units of work, released at their end (a row lock's stand-in)
+        self.reserved_keys: set[tuple[object, ...]] = set()
 
     def next_value(self, name: str) -> int:
         return next(self._sequences.setdefault(name, itertools.count(1)))

@@ -28,6 +28,10 @@ from entrypoints.http.identity.admin import (
 )
 from entrypoints.http.identity.auth import AuthController
 from entrypoints.http.ids import EntityIdSchemaPlugin, public_id
+from entrypoints.http.messaging.communication import CommunicationController
+from entrypoints.http.messaging.templates import TemplateController
+from entrypoints.http.messaging.unsubscribe import ConsentController, UnsubscribeController
+from entrypoints.http.messaging.webhooks import WebhookController
 from entrypoints.http.policies.controllers import (
     CaseController,
     CustomerController,
@@ -77,7 +81,8 @@ def create_app(container: AppContainer) -> Litestar:
                         RoleController, PermissionController, AuditController, CustomerController,
                         PolicyController, PolicyTypeController, CaseController,
                         upload_controller(settings.upload_max_mb * 2**20),
-                        user_events_socket],
+                        TemplateController, CommunicationController, ConsentController, WebhookController,
+                        UnsubscribeController, user_events_socket],
         guards=[authorize],
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware, prometheus.middleware],

@@ -9,6 +9,8 @@ from arq import cron, func
 from arq.connections import RedisSettings
 
 from application.identity.job_names import SEND_PASSWORD_LINK
+from application.messaging.inbound import APPLY_PROVIDER_EVENT
+from application.messaging.sending import DELIVER_MESSAGE
 from application.policies.job_names import OPEN_DUE_RENEWAL_CASES, OPEN_RENEWAL_CASE_FOR_POLICY
 from application.uploads.job_names import INGEST_UPLOAD
 from entrypoints.container import build_container
@@ -17,12 +19,15 @@ from entrypoints.resources import open_resources
 from entrypoints.runtime import freeze_startup_objects, hand_over_the_gil_sooner
 from entrypoints.settings import Settings
 from entrypoints.worker.tasks import (
+    apply_provider_event,
+    deliver_message,
     ingest_upload,
     open_due_renewal_cases,
     open_renewal_case_for_policy,
     relay_outbox,
     resume_stalled_uploads,
     send_password_link,
+    sync_whatsapp_templates,
 )
 
 __all__ = ["worker_settings", "worker_settings_class"]
@@ -43,6 +48,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ctx["app"] = container.application
         ctx["identity"] = container.identity
         ctx["uploads"] = container.uploads
+        ctx["messaging"] = container.messaging
+        ctx["http"] = container.messaging_providers.http_client()
         ctx["stack"] = stack
         freeze_startup_objects()
         hand_over_the_gil_sooner()
@@ -59,6 +66,9 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             func(send_password_link, name=SEND_PASSWORD_LINK, max_tries=5),
             # resumable: a killed run is picked up by resume_stalled_uploads, so no long arq lock is needed
             func(ingest_upload, name=INGEST_UPLOAD, max_tries=20, timeout=3600),
+            # retries and quiet-hours deferrals come back as arq retries; MESSAGE_MAX_ATTEMPTS bounds the sends
+            func(deliver_message, name=DELIVER_MESSAGE, max_tries=200, timeout=120),
+            func(apply_provider_event, name=APPLY_PROVIDER_EVENT, max_tries=10, timeout=60),
         ],
         "cron_jobs": [
             cron(resume_stalled_uploads, name="uploads.resume_stalled", second={15, 45}, run_at_startup=True,
@@ -68,6 +78,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             # daily at 01:30 UTC (07:00 IST); run at start-up too so a restarted worker catches up
             cron(open_due_renewal_cases, name="policies.open_due_renewal_cases.daily", hour={1}, minute={30},
                  run_at_startup=True, timeout=1800),
+            cron(sync_whatsapp_templates, name="messaging.sync_whatsapp_templates", minute={7, 37},
+                 run_at_startup=True, timeout=120, keep_result=0),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -5,18 +5,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, ParamSpec, TypedDict, TypeVar
 
+import httpx
 import structlog
 from arq import Retry
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from adapters.webhooks.sns_signature import DEFAULT_SNS_HOST_PATTERN
 from application.ports.email import EmailUnavailable
+from application.ports.whatsapp import WhatsAppUnavailable
 from entrypoints.container import Application
 from entrypoints.identity_container import IdentityServices
+from entrypoints.messaging_container import MessagingServices
 from entrypoints.uploads_container import UploadsServices
 
 __all__ = [
-    "JobContext", "ingest_upload", "open_due_renewal_cases", "open_renewal_case_for_policy", "relay_outbox",
-    "resume_stalled_uploads", "send_password_link",
+    "JobContext", "apply_provider_event", "deliver_message", "ingest_upload", "open_due_renewal_cases",
+    "open_renewal_case_for_policy", "relay_outbox", "resume_stalled_uploads", "send_password_link",
+    "sync_whatsapp_templates",
 ]
 
 P = ParamSpec("P")
@@ -30,6 +35,8 @@ class JobContext(TypedDict, total=False):
     app: Application
     identity: IdentityServices
     uploads: UploadsServices
+    messaging: MessagingServices
+    http: httpx.AsyncClient
     job_id: str
     job_try: int
 
@@ -41,7 +48,8 @@ def _task(fn: Callable[..., Awaitable[R]]) -> Any:
         structlog.contextvars.bind_contextvars(job_id=ctx.get("job_id"), job_try=ctx.get("job_try"))
         try:
             return await fn(ctx, *args, **kwargs)
-        except (OperationalError, ConnectionError, OSError, EmailUnavailable) as exc:
+        except (OperationalError, ConnectionError, OSError, EmailUnavailable, WhatsAppUnavailable,
+                httpx.HTTPError) as exc:
             log.warning("job_transient_failure", error=type(exc).__name__)
             raise Retry(defer=min(60, 2 ** int(ctx.get("job_try", 1)))) from exc
         except DBAPIError as exc:
@@ -88,3 +96,35 @@ async def ingest_upload(ctx: dict[str, Any], upload_id: int) -> str:
 async def resume_stalled_uploads(ctx: dict[str, Any]) -> int:
     """Queue again the uploads whose worker died mid-import (no batch committed for a minute)."""
     return int(await ctx["uploads"].ingestion().resume_stalled())
+
+
+@_task
+async def deliver_message(ctx: dict[str, Any], message_id: int) -> str:
+    """Send one queued message; a retry (provider busy, no rate token yet) or a deferral (quiet hours) runs the
+    job again later. The attempt limit is the message's own (MESSAGE_MAX_ATTEMPTS): arq's tries only bound it."""
+    outcome = await ctx["messaging"].delivery().deliver(int(message_id))
+    if outcome.outcome in ("retry", "deferred"):
+        raise Retry(defer=max(1.0, float(outcome.retry_in or 1.0)))
+    return str(outcome.outcome)
+
+
+def _is_sns_host(host: str) -> bool:
+    return DEFAULT_SNS_HOST_PATTERN.fullmatch(host) is not None
+
+
+@_task
+async def apply_provider_event(ctx: dict[str, Any], event_id: int) -> bool:
+    """Apply one stored webhook event; an SNS subscription is confirmed first by visiting its SubscribeURL."""
+    inbound = ctx["messaging"].inbound()
+    url = await inbound.subscription_url(int(event_id), _is_sns_host)
+    if url is not None:
+        response = await ctx["http"].get(url, follow_redirects=False, timeout=10)
+        response.raise_for_status()
+    await inbound.apply(int(event_id))
+    return True
+
+
+@_task
+async def sync_whatsapp_templates(ctx: dict[str, Any]) -> int:
+    """Bring `whatsapp_templates` in line with Meta's message_templates (statuses, new and removed ones)."""
+    return int(await ctx["messaging"].whatsapp_sync().run())
