@@ -39,7 +39,8 @@ def test_common_indian_forms_take_the_fast_path(raw: str) -> None:
                                                            phonenumbers.PhoneNumberFormat.E164)
 
 
-@pytest.mark.parametrize("raw", ["+1 415 555 2671", "98765 43210 ext. 12", "9876\uff1543210", "12345", "+91 0 98765 43210"])
+@pytest.mark.parametrize("raw", ["+1 415 555 2671", "98765 43210 ext. 12", "9876\uff1543210", "12345",
+                                 "+91 0 98765 43210"])
 def test_other_forms_are_left_to_libphonenumber(raw: str) -> None:
     assert FAST.to_e164(raw) is None
 
