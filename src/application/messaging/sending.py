@@ -218,8 +218,9 @@ class SendingService:
         now = self._clock.now()
         timezone = (contact.timezone if contact else None) or self._config.default_timezone
         deliver_at = now if transactional else self._config.quiet_hours.next_allowed(now, timezone)
-        values = {name: parameter_text(v) for name, v in cmd.parameters.items()} \
+        given = {name: parameter_text(v) for name, v in cmd.parameters.items()} \
             if isinstance(cmd.parameters, Mapping) else {}
+        values = {**_contact_values(contact), **given}  # the customer's own details fill what was not given
         return Draft(problems=problems, address=address, contact=contact, now=now, deliver_at=deliver_at,
                      transactional=transactional, values=values)
 
@@ -318,3 +319,11 @@ def _request_hash(channel: Channel, cmd: SendSms | SendEmail | SendWhatsApp) -> 
     """The request's fingerprint: its channel and decoded body, keys sorted (so the JSON key order is irrelevant)."""
     body = msgspec.json.encode(cmd, order="sorted")
     return hashlib.sha256(channel.value.encode() + b"\n" + body).hexdigest()
+
+
+def _contact_values(contact: CustomerContact | None) -> dict[str, str]:
+    """Template values known from the customer: their name (as `name`, `customer_name`, `first_name`)."""
+    if contact is None or not contact.name.strip():
+        return {}
+    name = contact.name.strip()
+    return {"name": name, "customer_name": name, "first_name": name.split()[0]}

@@ -392,3 +392,17 @@ async def test_status_and_lists(world: World) -> None:
     assert [(m.message_id, m.case_id) for m in page.items] == [(accepted.message_id, 4)] and page.total == 1
     with pytest.raises(MessageNotFound):
         await world.service.status(999)
+
+
+async def test_the_customers_name_fills_a_template_unless_given(world: World) -> None:
+    template_id = await world.template(Template(id=None, name="hello", channel=Channel.SMS,
+                                                content="Dear {customer_name} ({first_name}), {policy} is due",
+                                                variables=["customer_name", "first_name", "policy"]))
+    await world.service.send_sms(SendSms(to=PHONE, template_id=template_id, parameters={"policy": "P-1"}), 7, None)
+    await world.service.send_sms(SendSms(to=PHONE, template_id=template_id,
+                                         parameters={"policy": "P-2", "first_name": "Ms Rao"}), 7, None)
+    assert [m.body for m in world.messages()] == ["Dear Asha Rao (Asha), P-1 is due",
+                                                  "Dear Asha Rao (Ms Rao), P-2 is due"]
+    with pytest.raises(ValidationFailed):  # an unknown recipient has no name to fill in
+        await world.service.send_sms(SendSms(to="+919000000001", template_id=template_id,
+                                             parameters={"policy": "P-3"}), 7, None)
