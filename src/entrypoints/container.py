@@ -15,6 +15,8 @@ from adapters.asyncpg.upload_locks import AdvisoryUploadLocks
 from adapters.aws.s3_file_storage import S3FileStorage
 from adapters.aws.ses_email_sender import SesEmailSender
 from adapters.dev.file_email_sender import FileEmailSender
+from adapters.memory.campaigns import InMemoryAudienceSource
+from adapters.memory.campaigns_uow import InMemoryCampaignsUnitOfWork
 from adapters.memory.email import InMemoryEmailSender
 from adapters.memory.file_storage import InMemoryFileStorage
 from adapters.memory.identity_uow import InMemoryIdentityUnitOfWork, InMemoryPrincipalSource
@@ -26,6 +28,7 @@ from adapters.memory.read_models import InMemoryPoliciesReadModel
 from adapters.memory.session_store import InMemorySessionStore
 from adapters.memory.sms import InMemorySmsSender
 from adapters.memory.store import MemoryStore
+from adapters.memory.template_catalogue import InMemoryCampaignTemplates
 from adapters.memory.uow import InMemoryPoliciesUnitOfWork
 from adapters.memory.upload_locks import InMemoryUploadLocks
 from adapters.memory.uploads import InMemoryBookWriter, InMemoryUploadsUnitOfWork
@@ -35,13 +38,16 @@ from adapters.phonenumbers.phone_normaliser import PhonenumbersPhoneNormaliser
 from adapters.redis.redis_user_events import RedisUserEvents
 from adapters.smtp.smtp_email_sender import SmtpEmailSender
 from adapters.sqlalchemy.book_writer import SqlBookWriter
+from adapters.sqlalchemy.campaigns_uow import SqlAlchemyCampaignsUnitOfWork
 from adapters.sqlalchemy.engine import make_engine, make_session_factory
 from adapters.sqlalchemy.identity_uow import SqlAlchemyIdentityUnitOfWork
 from adapters.sqlalchemy.messaging_uow import SqlAlchemyMessagingUnitOfWork
 from adapters.sqlalchemy.policies_uow import SqlAlchemyPoliciesUnitOfWork
 from adapters.sqlalchemy.principal_source import SqlAlchemyPrincipalSource
+from adapters.sqlalchemy.read_models.campaign_audience import SqlAudienceSource
 from adapters.sqlalchemy.read_models.customer_contacts import SqlCustomerDirectory
 from adapters.sqlalchemy.read_models.policies import SqlAlchemyPoliciesReadModel
+from adapters.sqlalchemy.read_models.template_catalogue import SqlCampaignTemplates
 from adapters.sqlalchemy.session_store import SqlAlchemySessionStore
 from adapters.sqlalchemy.uploads_uow import SqlAlchemyUploadsUnitOfWork
 from adapters.storage.local_file_storage import LocalFileStorage
@@ -53,6 +59,7 @@ from application.policies.customers import CustomerService
 from application.policies.policies import PolicyService
 from application.shared.events import EventRouter
 from application.shared.outbox_relay import OutboxRelay
+from entrypoints.campaigns_container import CampaignsServices
 from entrypoints.identity_container import IdentityServices
 from entrypoints.messaging_container import MessagingServices
 from entrypoints.messaging_providers import DEV_WHATSAPP_TEMPLATES, MessagingProviders
@@ -115,6 +122,10 @@ class SqlAdapters(containers.DeclarativeContainer):
     upload_locks = providers.Singleton(AdvisoryUploadLocks, read_pool)
     messaging_uow = providers.Factory(SqlAlchemyMessagingUnitOfWork, session_factory, core.router, core.clock)
     customer_directory = providers.Singleton(SqlCustomerDirectory, session_factory)
+    campaigns_uow = providers.Factory(SqlAlchemyCampaignsUnitOfWork, session_factory, core.router, core.clock)
+    campaign_audience = providers.Singleton(SqlAudienceSource, session_factory, core.clock,
+                                            core.settings.provided.business_timezone)
+    campaign_templates = providers.Singleton(SqlCampaignTemplates, session_factory)
 
 
 class MemoryAdapters(containers.DeclarativeContainer):
@@ -134,6 +145,9 @@ class MemoryAdapters(containers.DeclarativeContainer):
     upload_locks = providers.Singleton(InMemoryUploadLocks)
     messaging_uow = providers.Factory(InMemoryMessagingUnitOfWork, store, core.router)
     customer_directory = providers.Singleton(InMemoryCustomerDirectory, store)
+    campaigns_uow = providers.Factory(InMemoryCampaignsUnitOfWork, store, core.router)
+    campaign_audience = providers.Singleton(InMemoryAudienceSource, store, core.settings.provided.business_timezone)
+    campaign_templates = providers.Singleton(InMemoryCampaignTemplates, store)
 
 
 class ProviderAdapters(containers.DeclarativeContainer):
@@ -203,6 +217,7 @@ class AppContainer:
     uploads: UploadsServices
     messaging_providers: MessagingProviders
     messaging: MessagingServices
+    campaigns: CampaignsServices
 
 
 def _assemble(settings: Settings, adapters_cls: type[SqlAdapters] | type[MemoryAdapters]) -> AppContainer:
@@ -226,8 +241,10 @@ def _assemble(settings: Settings, adapters_cls: type[SqlAdapters] | type[MemoryA
         messaging_providers.whatsapp_catalogue.override(
             providers.Singleton(InMemoryTemplateCatalogue, providers.Object(DEV_WHATSAPP_TEMPLATES)))
     messaging = MessagingServices(core=core, adapters=adapters, outside=outside, providers_=messaging_providers)
+    campaigns = CampaignsServices(core=core, adapters=adapters, outside=outside, messaging=messaging,
+                                  providers_=messaging_providers)
     return AppContainer(settings, core, adapters, outside, application, identity, uploads, messaging_providers,
-                        messaging)
+                        messaging, campaigns)
 
 
 def build_container(settings: Settings) -> AppContainer:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import time
-from pathlib import Path
 
 from dependency_injector import containers, providers
 
@@ -20,12 +18,10 @@ from application.messaging.templates import TemplateService
 from application.messaging.whatsapp_sync import WhatsAppTemplateSync
 from application.ports.rate_limits import RateLimit
 from entrypoints.http.messaging.webhook_secrets import SnsVerifier, WebhookSecrets
+from entrypoints.link_secrets import link_secret
 from entrypoints.settings import Settings
 
 __all__ = ["MessagingServices", "messaging_config", "unsubscribe_tokens"]
-
-_TEST_SECRET = b"unsubscribe-test-secret-0123456789abcdef"
-
 
 def _clock_time(text: str) -> time:
     hours, minutes = text.split(":")
@@ -45,18 +41,8 @@ def messaging_config(settings: Settings) -> MessagingConfig:
 
 
 def unsubscribe_tokens(settings: Settings) -> HmacUnsubscribeTokens:
-    """UNSUBSCRIBE_SECRET; in development a secret kept in DATA_DIR/unsubscribe.key (made once); in tests a fixed
-    one. Links must keep working across restarts (RFC 8058), so the development secret is kept on disk."""
-    if settings.unsubscribe_secret:
-        return HmacUnsubscribeTokens(settings.unsubscribe_secret.encode())
-    if settings.app_env == "test":
-        return HmacUnsubscribeTokens(_TEST_SECRET)
-    key_file = Path(settings.data_dir) / "unsubscribe.key"
-    if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_urlsafe(48))
-        key_file.chmod(0o600)
-    return HmacUnsubscribeTokens(key_file.read_text().strip().encode())
+    """UNSUBSCRIBE_SECRET, else a development secret in DATA_DIR/unsubscribe.key (`link_secret`)."""
+    return HmacUnsubscribeTokens(link_secret(settings, settings.unsubscribe_secret, "unsubscribe.key"))
 
 
 def _provider_names(settings: Settings) -> dict[str, str]:

@@ -80,12 +80,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # messaging
     public_api_url: str = "http://localhost:8000"
     unsubscribe_secret: str | None = None
+    tracking_secret: str | None = None
     quiet_hours_start: str = "09:00"
     quiet_hours_end: str = "21:00"
     email_rate_per_second: float = 14.0
     sms_rate_per_second: float = 1.0
     whatsapp_rate_per_second: float = 80.0
     message_max_attempts: int = 8
+    # campaigns
+    campaign_batch_size: int = 1000
+    campaign_lease_seconds: float = 120.0
+    campaign_stall_seconds: float = 180.0
+    campaign_job_seconds: float = 30.0
+    campaign_lookup_url: str | None = None
     # WhatsApp Cloud API
     whatsapp_access_token: str | None = None
     whatsapp_phone_number_id: str | None = None
@@ -190,8 +197,9 @@ def _check(settings: Settings) -> None:
             raise SettingsError(f"{_var(required)} must be set in production")
     if not settings.mfa_encryption_keys:
         raise SettingsError("MFA_ENCRYPTION_KEYS must be set in production (TOTP secrets are sealed with it)")
-    if len(settings.unsubscribe_secret or "") < 32:
-        raise SettingsError("UNSUBSCRIBE_SECRET (at least 32 characters) must be set in production")
+    for secret in ("unsubscribe_secret", "tracking_secret"):
+        if len(getattr(settings, secret) or "") < 32:
+            raise SettingsError(f"{_var(secret)} (at least 32 characters) must be set in production")
     if not settings.jwt_signing_keys and len(settings.jwt_secret or "") < 32:
         raise SettingsError("JWT_SIGNING_KEYS or JWT_SECRET (at least 32 characters) must be set in production")
     for choice_field, choices in PROVIDER_REQUIREMENTS.items():
@@ -214,5 +222,9 @@ def _check_messaging(settings: Settings) -> None:
     for name in ("email_rate_per_second", "sms_rate_per_second", "whatsapp_rate_per_second"):
         if not 0 <= getattr(settings, name) <= 10_000:
             raise SettingsError(f"{_var(name)} must be 0 (unlimited) to 10000")
+    if not 1 <= settings.campaign_batch_size <= 100_000 or not 1 <= settings.campaign_lease_seconds <= 3600:
+        raise SettingsError("CAMPAIGN_BATCH_SIZE must be 1-100000 and CAMPAIGN_LEASE_SECONDS 1-3600")
+    if settings.campaign_stall_seconds <= settings.campaign_lease_seconds or settings.campaign_job_seconds <= 0:
+        raise SettingsError("CAMPAIGN_STALL_SECONDS must exceed CAMPAIGN_LEASE_SECONDS; CAMPAIGN_JOB_SECONDS > 0")
     if not 1 <= settings.sms_sender_count <= 1000 or not 1 <= settings.message_max_attempts <= 50:
         raise SettingsError("SMS_SENDER_COUNT must be 1-1000 and MESSAGE_MAX_ATTEMPTS 1-50")

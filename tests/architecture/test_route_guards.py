@@ -44,6 +44,10 @@ PUBLIC_ROUTES: frozenset[Route] = frozenset({
     ("POST", "/api/webhooks/ses"),
     ("GET", "/api/unsubscribe/{token:str}"),
     ("POST", "/api/unsubscribe/{token:str}"),
+    # campaign tracking: the open pixel, click redirects and short links carry signed tokens
+    ("GET", "/t/o/{token:str}"),
+    ("GET", "/t/c/{token:str}"),
+    ("GET", "/s/{code:str}"),
     ("POST", "/api/auth/mfa/verify"),
     ("POST", "/api/auth/refresh"),
     ("POST", "/api/auth/password/forgot"),

@@ -35,6 +35,7 @@ def production_env(**choices: str) -> dict[str, str]:
         "JWT_SECRET": "x" * 48,
         "MFA_ENCRYPTION_KEYS": "bWZhLXRlc3Qta2V5LW9ubHktZm9yLXRlc3RzLTMyYnk=",
         "UNSUBSCRIBE_SECRET": "u" * 40,
+        "TRACKING_SECRET": "t" * 40,
         "EMAIL_PROVIDER": "smtp",
         "SMS_PROVIDER": "twilio",
         "WHATSAPP_PROVIDER": "cloud",
@@ -271,10 +272,11 @@ def test_smtp_credentials_come_in_pairs(given: str) -> None:
         load_settings({given: "x"})
 
 
-def test_production_needs_an_unsubscribe_secret() -> None:
+@pytest.mark.parametrize("name", ["UNSUBSCRIBE_SECRET", "TRACKING_SECRET"])
+def test_production_needs_the_link_secrets(name: str) -> None:
     env = production_env()
-    env["UNSUBSCRIBE_SECRET"] = "short"
-    with pytest.raises(SettingsError, match="UNSUBSCRIBE_SECRET"):
+    env[name] = "short"
+    with pytest.raises(SettingsError, match=name):
         load_settings(env)
 
 

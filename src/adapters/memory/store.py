@@ -7,14 +7,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from application.campaigns.ports import SavedSegment, TrackingHit
 from application.ports.uow import Job
+from domain.campaigns.model import Campaign, Recipient
 from domain.identity.model import AuditEntry, Role, User
 from domain.messaging.model import Consent, Message, ProviderEvent, Template, WhatsAppTemplate
 from domain.policies.model import Customer, Policy, RenewalCase
 from domain.shared.clock import Clock
 from domain.uploads.model import RowError, Upload
 
-__all__ = ["AuditRecord", "MemoryStore", "OutboxRow", "RecoveryCodeRow", "Tables"]
+__all__ = ["AuditRecord", "MemoryStore", "OutboxRow", "RecoveryCodeRow", "Tables", "TrackingRow"]
 
 
 @dataclass
@@ -38,6 +40,15 @@ class RecoveryCodeRow:
     code_hash: str
     created_at: datetime
     used_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TrackingRow:
+    """A `tracking_hits` row: the hit as recorded and the campaign of its recipient."""
+
+    id: int
+    campaign_id: int
+    hit: TrackingHit
 
 
 @dataclass
@@ -64,6 +75,12 @@ class Tables:
     provider_events: dict[int, ProviderEvent] = field(default_factory=dict)
     processed_events: dict[int, datetime] = field(default_factory=dict)  # provider event id -> processed_at
     whatsapp_windows: dict[str, datetime] = field(default_factory=dict)  # phone -> last inbound message
+    # campaigns
+    campaigns: dict[int, Campaign] = field(default_factory=dict)
+    campaign_recipients: dict[int, Recipient] = field(default_factory=dict)
+    recipient_stamps: dict[int, datetime] = field(default_factory=dict)  # recipient id -> updated_at
+    segments: dict[int, SavedSegment] = field(default_factory=dict)
+    tracking_hits: list[TrackingRow] = field(default_factory=list)
 
 
 class MemoryStore:

@@ -15,6 +15,9 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from domain.shared.ids import EntityId
 from entrypoints.container import AppContainer
+from entrypoints.http.campaigns.campaigns import CampaignController
+from entrypoints.http.campaigns.segments import SegmentController
+from entrypoints.http.campaigns.tracking import TrackingController
 from entrypoints.http.envelope import JsonResponse
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.events import user_events_socket
@@ -82,7 +85,8 @@ def create_app(container: AppContainer) -> Litestar:
                         PolicyController, PolicyTypeController, CaseController,
                         upload_controller(settings.upload_max_mb * 2**20),
                         TemplateController, CommunicationController, ConsentController, WebhookController,
-                        UnsubscribeController, user_events_socket],
+                        UnsubscribeController, CampaignController, SegmentController, TrackingController,
+                        user_events_socket],
         guards=[authorize],
         lifespan=[lifespan],
         middleware=[RequestIdMiddleware, prometheus.middleware],

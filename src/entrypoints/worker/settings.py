@@ -8,6 +8,7 @@ from typing import Any
 from arq import cron, func
 from arq.connections import RedisSettings
 
+from application.campaigns.engine import SEND_CAMPAIGN_BATCH
 from application.identity.job_names import SEND_PASSWORD_LINK
 from application.messaging.inbound import APPLY_PROVIDER_EVENT
 from application.messaging.sending import DELIVER_MESSAGE
@@ -20,13 +21,16 @@ from entrypoints.runtime import freeze_startup_objects, hand_over_the_gil_sooner
 from entrypoints.settings import Settings
 from entrypoints.worker.tasks import (
     apply_provider_event,
+    decide_ab_tests,
     deliver_message,
     ingest_upload,
     open_due_renewal_cases,
     open_renewal_case_for_policy,
     relay_outbox,
     resume_stalled_uploads,
+    send_campaign_batch,
     send_password_link,
+    start_due_campaigns,
     sync_whatsapp_templates,
 )
 
@@ -49,6 +53,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ctx["identity"] = container.identity
         ctx["uploads"] = container.uploads
         ctx["messaging"] = container.messaging
+        ctx["campaigns"] = container.campaigns
         ctx["http"] = container.messaging_providers.http_client()
         ctx["stack"] = stack
         freeze_startup_objects()
@@ -69,6 +74,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             # retries and quiet-hours deferrals come back as arq retries; MESSAGE_MAX_ATTEMPTS bounds the sends
             func(deliver_message, name=DELIVER_MESSAGE, max_tries=200, timeout=120),
             func(apply_provider_event, name=APPLY_PROVIDER_EVENT, max_tries=10, timeout=60),
+            # one job sends batches for CAMPAIGN_JOB_SECONDS; a killed one is resumed by campaigns.start_due
+            func(send_campaign_batch, name=SEND_CAMPAIGN_BATCH, max_tries=1000, timeout=240),
         ],
         "cron_jobs": [
             cron(resume_stalled_uploads, name="uploads.resume_stalled", second={15, 45}, run_at_startup=True,
@@ -80,6 +87,10 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                  run_at_startup=True, timeout=1800),
             cron(sync_whatsapp_templates, name="messaging.sync_whatsapp_templates", minute={7, 37},
                  run_at_startup=True, timeout=120, keep_result=0),
+            cron(start_due_campaigns, name="campaigns.start_due", second={0, 15, 30, 45}, run_at_startup=True,
+                 timeout=60, keep_result=0),
+            cron(decide_ab_tests, name="campaigns.decide_ab_tests", second={20}, run_at_startup=True, timeout=60,
+                 keep_result=0),
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

@@ -13,15 +13,16 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from adapters.webhooks.sns_signature import DEFAULT_SNS_HOST_PATTERN
 from application.ports.email import EmailUnavailable
 from application.ports.whatsapp import WhatsAppUnavailable
+from entrypoints.campaigns_container import CampaignsServices
 from entrypoints.container import Application
 from entrypoints.identity_container import IdentityServices
 from entrypoints.messaging_container import MessagingServices
 from entrypoints.uploads_container import UploadsServices
 
 __all__ = [
-    "JobContext", "apply_provider_event", "deliver_message", "ingest_upload", "open_due_renewal_cases",
-    "open_renewal_case_for_policy", "relay_outbox", "resume_stalled_uploads", "send_password_link",
-    "sync_whatsapp_templates",
+    "JobContext", "apply_provider_event", "decide_ab_tests", "deliver_message", "ingest_upload",
+    "open_due_renewal_cases", "open_renewal_case_for_policy", "relay_outbox", "resume_stalled_uploads",
+    "send_campaign_batch", "send_password_link", "start_due_campaigns", "sync_whatsapp_templates",
 ]
 
 P = ParamSpec("P")
@@ -36,6 +37,7 @@ class JobContext(TypedDict, total=False):
     identity: IdentityServices
     uploads: UploadsServices
     messaging: MessagingServices
+    campaigns: CampaignsServices
     http: httpx.AsyncClient
     job_id: str
     job_try: int
@@ -128,3 +130,26 @@ async def apply_provider_event(ctx: dict[str, Any], event_id: int) -> bool:
 async def sync_whatsapp_templates(ctx: dict[str, Any]) -> int:
     """Bring `whatsapp_templates` in line with Meta's message_templates (statuses, new and removed ones)."""
     return int(await ctx["messaging"].whatsapp_sync().run())
+
+
+@_task
+async def send_campaign_batch(ctx: dict[str, Any], campaign_id: int) -> str:
+    """Send a campaign's next batches for about CAMPAIGN_JOB_SECONDS, then hand over to the next job (outbox)."""
+    outcome = await ctx["campaigns"].engine().send_batch(int(campaign_id))
+    if outcome.outcome == "retry":
+        raise Retry(defer=max(1.0, float(outcome.retry_in or 1.0)))
+    return str(outcome.outcome)
+
+
+@_task
+async def start_due_campaigns(ctx: dict[str, Any]) -> int:
+    """Start scheduled campaigns whose time has come; resume stalled ones (their worker died)."""
+    campaigns = ctx["campaigns"]
+    return int(await campaigns.engine().start_due(campaigns.core.clock().now()))
+
+
+@_task
+async def decide_ab_tests(ctx: dict[str, Any]) -> int:
+    """Pick the winner of A/B tests whose test phase has waited long enough, and send it to the rest."""
+    campaigns = ctx["campaigns"]
+    return int(await campaigns.ab_decider().decide_due(campaigns.core.clock().now()))

@@ -53,9 +53,10 @@ def test_worker_settings_are_explicit() -> None:
     names = {f.name for f in settings["functions"]}
     assert names == {"policies.open_renewal_case_for_policy", "policies.open_due_renewal_cases",
                      "identity.send_password_link", "uploads.ingest", "messaging.deliver",
-                     "messaging.apply_provider_event"}
+                     "messaging.apply_provider_event", "campaigns.send_batch"}
     assert {c.name for c in settings["cron_jobs"]} == {"outbox.relay", "policies.open_due_renewal_cases.daily",
-                                                       "uploads.resume_stalled", "messaging.sync_whatsapp_templates"}
+                                                       "uploads.resume_stalled", "messaging.sync_whatsapp_templates",
+                                                       "campaigns.start_due", "campaigns.decide_ab_tests"}
 
 
 def test_arq_command_line_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

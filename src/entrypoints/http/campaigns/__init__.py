@@ -1,0 +1,1 @@
+"""HTTP controllers of the campaigns context: campaigns, segments and the public tracking routes."""
