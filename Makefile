@@ -25,10 +25,11 @@ typecheck: install
 test: lint typecheck
 	$(VENV)/bin/pytest -q
 
-bench: install  ## GET /api/policies vs a bare endpoint; uploads end to end vs raw COPY; message rates per channel
+bench: install  ## GET /api/policies vs a bare endpoint; uploads end to end vs raw COPY; message rates per channel; a 100,000-recipient campaign
 	$(PY) benchmarks/bench_policies_list.py
 	$(PY) benchmarks/bench_uploads.py
 	$(PY) benchmarks/bench_rate_limiter.py
+	$(PY) benchmarks/bench_campaigns.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
