@@ -5,10 +5,12 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from adapters.crypto.tracking_tokens import HmacTrackingTokens
+from adapters.crypto.unsubscribe_links import SignedUnsubscribeLinks
 from adapters.dev.reference_lookup import ReferenceLookup
 from adapters.system.provider_lookup import UnanswerableLookup
 from application.campaigns.ab_decider import AbDecider
 from application.campaigns.analytics import AnalyticsService, RecipientScanStatistics
+from application.campaigns.attribution import AttributionService
 from application.campaigns.composer import TrackingLinks
 from application.campaigns.config import CampaignsConfig
 from application.campaigns.engine import CampaignEngine
@@ -69,12 +71,16 @@ class CampaignsServices(containers.DeclarativeContainer):
     engine_settings = providers.Singleton(engine_config, core.settings, messaging.config)
     tracking_tokens = providers.Singleton(tracking_tokens, core.settings)
     links = providers.Singleton(TrackingLinks, tokens=tracking_tokens, urls=config)
+    unsubscribe_links = providers.Singleton(SignedUnsubscribeLinks, messaging.unsubscribe_tokens,
+                                            core.settings.provided.public_api_url)
+    attribution = providers.Singleton(AttributionService, adapters.campaign_attributions)
     engine = providers.Singleton(
         CampaignEngine, uow=adapters.campaigns_uow.provider, clock=core.clock, audience=adapters.campaign_audience,
         jobs=outside.job_queue, sms=providers_.sms_sender, email=outside.email_sender,
         whatsapp=providers_.whatsapp_sender, limiter=providers_.rate_limiter, events=outside.user_events,
         lookup=lookup, config=engine_settings, provider_names=providers.Callable(_provider_names, core.settings),
-        templates=adapters.campaign_templates, tracking=links)
+        templates=adapters.campaign_templates, tracking=links, opt_outs=adapters.campaign_opt_outs,
+        unsubscribe=unsubscribe_links)
     campaigns = providers.Singleton(
         CampaignService, adapters.campaigns_uow.provider, core.clock, adapters.campaign_audience, engine, config,
         templates=providers.Singleton(CatalogOfTemplates, adapters.campaign_templates), phones=core.phones)

@@ -15,6 +15,7 @@ from adapters.asyncpg.upload_locks import AdvisoryUploadLocks
 from adapters.aws.s3_file_storage import S3FileStorage
 from adapters.aws.ses_email_sender import SesEmailSender
 from adapters.dev.file_email_sender import FileEmailSender
+from adapters.memory.campaign_attribution import InMemoryAttributions
 from adapters.memory.campaigns import InMemoryAudienceSource
 from adapters.memory.campaigns_uow import InMemoryCampaignsUnitOfWork
 from adapters.memory.email import InMemoryEmailSender
@@ -24,6 +25,7 @@ from adapters.memory.jobs import InMemoryJobQueue
 from adapters.memory.login_throttle import InMemoryLoginThrottle
 from adapters.memory.messaging import InMemoryCustomerDirectory
 from adapters.memory.messaging_uow import InMemoryMessagingUnitOfWork
+from adapters.memory.opt_outs import InMemoryOptOuts
 from adapters.memory.read_models import InMemoryPoliciesReadModel
 from adapters.memory.session_store import InMemorySessionStore
 from adapters.memory.sms import InMemorySmsSender
@@ -46,12 +48,15 @@ from adapters.sqlalchemy.policies_uow import SqlAlchemyPoliciesUnitOfWork
 from adapters.sqlalchemy.principal_source import SqlAlchemyPrincipalSource
 from adapters.sqlalchemy.read_models.campaign_audience import SqlAudienceSource
 from adapters.sqlalchemy.read_models.customer_contacts import SqlCustomerDirectory
+from adapters.sqlalchemy.read_models.opt_outs import SqlOptOuts
 from adapters.sqlalchemy.read_models.policies import SqlAlchemyPoliciesReadModel
 from adapters.sqlalchemy.read_models.template_catalogue import SqlCampaignTemplates
+from adapters.sqlalchemy.repositories.campaign_attribution import SqlAttributions
 from adapters.sqlalchemy.session_store import SqlAlchemySessionStore
 from adapters.sqlalchemy.uploads_uow import SqlAlchemyUploadsUnitOfWork
 from adapters.storage.local_file_storage import LocalFileStorage
 from adapters.system.clock import SystemClock
+from application.campaigns import attribution as campaigns_events
 from application.policies import event_handlers as policies_events
 from application.policies.cases import RenewalCaseService
 from application.policies.config import PoliciesConfig
@@ -73,6 +78,7 @@ def build_router() -> EventRouter:
     """Every context subscribes its event handlers here."""
     router = EventRouter()
     policies_events.subscribe(router)
+    campaigns_events.subscribe(router)
     return router
 
 
@@ -126,6 +132,8 @@ class SqlAdapters(containers.DeclarativeContainer):
     campaign_audience = providers.Singleton(SqlAudienceSource, session_factory, core.clock,
                                             core.settings.provided.business_timezone)
     campaign_templates = providers.Singleton(SqlCampaignTemplates, session_factory)
+    campaign_opt_outs = providers.Singleton(SqlOptOuts, session_factory)
+    campaign_attributions = providers.Singleton(SqlAttributions, session_factory)
 
 
 class MemoryAdapters(containers.DeclarativeContainer):
@@ -148,6 +156,8 @@ class MemoryAdapters(containers.DeclarativeContainer):
     campaigns_uow = providers.Factory(InMemoryCampaignsUnitOfWork, store, core.router)
     campaign_audience = providers.Singleton(InMemoryAudienceSource, store, core.settings.provided.business_timezone)
     campaign_templates = providers.Singleton(InMemoryCampaignTemplates, store)
+    campaign_opt_outs = providers.Singleton(InMemoryOptOuts, store)
+    campaign_attributions = providers.Singleton(InMemoryAttributions, store)
 
 
 class ProviderAdapters(containers.DeclarativeContainer):

@@ -14,6 +14,12 @@ Tracking (when `TrackingLinks` is given): the links `tracked_links` finds in the
 compile time by slots, `{__link_<i>}` (email hrefs) or `{__short_<i>}` (SMS), and HTML gets an `{__open}` pixel;
 each recipient's slots are filled with URLs carrying signed tokens (recipient id, kind, link index: nothing
 personal), so the tracking service finds link i again in the same list. A test send keeps the links as written.
+
+Campaign e-mails (when `UnsubscribeLinks` is given) carry RFC 8058 one-click unsubscribe headers
+(https://www.rfc-editor.org/rfc/rfc8058#section-3.1): `List-Unsubscribe: <url>` naming the messaging context's
+`/api/unsubscribe/{token}` and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`. Test sends go without them (a
+colleague's mail client must not unsubscribe the colleague). Recipients no longer `sending` when a batch is
+delivered (opted out since launch: the engine decided them) are left alone.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import msgspec
 
 from application.campaigns.config import CampaignsConfig
 from application.campaigns.engine_config import EngineConfig
+from application.campaigns.ports import UnsubscribeLinks
 from application.campaigns.tracking import TrackingKind, TrackingTokens, replace_links, tracked_links
 from application.ports.email import EmailRejected, EmailSender, EmailUnavailable, OutboundEmail
 from application.ports.rate_limits import RateLimiter
@@ -46,7 +53,7 @@ from domain.shared.clock import Clock
 
 __all__ = [
     "Batch", "CampaignTemplate", "CampaignTemplates", "CompiledCampaign", "Composer", "Outbound", "TrackingLinks",
-    "text_of_html",
+    "text_of_html", "unsubscribe_headers",
 ]
 
 Outbound = OutboundEmail | OutboundSms | OutboundWhatsApp
@@ -120,6 +127,7 @@ class CompiledCampaign:
     email_from: str | None
     dlt_entity_id: str | None
     tracking: TrackingLinks | None
+    unsubscribe: UnsubscribeLinks | None = None
 
     def message(self, recipient: Recipient, *, reference: str | None = None) -> Outbound:
         """The recipient's message; raises MissingValues when a variable has no value."""
@@ -129,12 +137,14 @@ class CompiledCampaign:
             values = {**values, **self.tracking.slots(recipient.id, arm)}
         if self.channel == "email":
             subject = one_line(arm.subject.render(values)) if arm.subject is not None else ""
+            headers = {} if self.unsubscribe is None else unsubscribe_headers(
+                self.unsubscribe.url("email", recipient.address))
             if arm.text is None:
                 return OutboundEmail(to=(recipient.address,), subject=subject, text=arm.body.render(values),
-                                     from_address=self.email_from, tags={"reference": ref})
+                                     from_address=self.email_from, headers=headers, tags={"reference": ref})
             return OutboundEmail(to=(recipient.address,), subject=subject, text=arm.text.render(values),
                                  html=arm.body.render(values, html=True), from_address=self.email_from,
-                                 tags={"reference": ref})
+                                 headers=headers, tags={"reference": ref})
         if self.channel == "sms":
             body = arm.body.render(values)
             return OutboundSms(to=recipient.address, body=body, reference=ref, dlt_entity_id=self.dlt_entity_id,
@@ -160,6 +170,7 @@ class Batch:
     started: datetime
     sent: int = 0
     failed: int = 0
+    skipped: int = 0  # opted out since launch: failed with `opted_out` before the send, not counted in `failed`
     checkpoint: int = 0  # the keyset position after this batch's claims
     deferred_until: datetime | None = None  # earliest quiet-hours opening among the put-back ones
     retry_in: float | None = None  # set when a transient error or the rate limit stopped the batch
@@ -172,8 +183,9 @@ class Composer:
 
     def __init__(self, *, templates: CampaignTemplates, email: EmailSender, sms: SmsSender,
                  whatsapp: WhatsAppSender, config: EngineConfig, tracking: TrackingLinks | None, limiter: RateLimiter,
-                 clock: Clock, provider_names: dict[str, str]) -> None:
+                 clock: Clock, provider_names: dict[str, str], unsubscribe: UnsubscribeLinks | None = None) -> None:
         self._templates = templates
+        self._unsubscribe = unsubscribe
         self._email = email
         self._sms = sms
         self._whatsapp = whatsapp
@@ -199,7 +211,8 @@ class Composer:
             subject = variant.subject or (chosen.subject if chosen is not None else None) or campaign.subject
             arms[variant.name] = _arm(campaign.channel, chosen or own, subject, content, tracking is not None)
         return CompiledCampaign(channel=campaign.channel, arms=arms, email_from=self._config.email_from,
-                                dlt_entity_id=self._config.sms_dlt_entity_id, tracking=tracking)
+                                dlt_entity_id=self._config.sms_dlt_entity_id, tracking=tracking,
+                                unsubscribe=self._unsubscribe if tracked else None)
 
     async def _template(self, template_id: int | None) -> CampaignTemplate | None:
         return None if template_id is None else await self._templates.get(template_id)
@@ -210,7 +223,8 @@ class Composer:
         provider = self._providers.get(campaign.channel, campaign.channel)
         bucket, limit = f"{campaign.channel}:{provider}", self._config.limit_for(campaign.channel)
         margin = timedelta(seconds=self._config.lease_seconds * self._config.lease_margin)
-        todo = iter(batch.claims)
+        claimed = [r for r in batch.claims if r.status is RecipientStatus.SENDING]
+        todo = iter(claimed)
 
         async def sender() -> None:
             for recipient in todo:
@@ -242,7 +256,7 @@ class Composer:
                 except Exception as exc:  # whether it left is unknown: its claim stays for reconciliation
                     batch.retry_in, batch.error = self._config.backoff(recipient.attempts), batch.error or exc
 
-        workers = min(self._config.send_concurrency, len(batch.claims))
+        workers = min(self._config.send_concurrency, len(claimed))
         await asyncio.gather(*(sender() for _ in range(workers)))
 
     async def _send_one(self, recipient: Recipient, message: Outbound, batch: Batch) -> None:
@@ -275,6 +289,11 @@ class Composer:
         if isinstance(message, OutboundSms):
             return (await self._sms.send(message)).provider_message_id
         return (await self._whatsapp.send(message)).provider_message_id
+
+
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe headers for `url`."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def _arm(channel: str, template: CampaignTemplate | None, subject: str | None, content: str | None,

@@ -7,7 +7,8 @@ about `job_seconds`, then enqueues the next job (in the last batch's own unit of
    (reconcile.py), and on a job's first batch ends `busy` when another worker holds live claims (two chains of jobs
    for one campaign fold into one);
 2. claims up to `batch_limit` pending recipients after the keyset checkpoint (from the start again once the end
-   is reached: retries and deferrals), with a lease, and commits the claims;
+   is reached: retries and deferrals), with a lease, and commits the claims; those whose address opted out since
+   launch are failed `opted_out` in the same commit (one `OptOuts` query per batch, opt_out_check.py);
 3. renders (templates compiled once per batch) and sends with at most `send_concurrency` in flight, one token of
    the shared bucket "<channel>:<provider>" each; a recipient outside quiet hours goes back to pending untouched;
    the first transient error stops the batch (the rest go back untouched) and the job is retried after a backoff;
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Literal
+from uuid import uuid4
 
 import msgspec
 
@@ -29,7 +31,15 @@ from application.campaigns.ab_decider import assign_arms
 from application.campaigns.composer import Batch, CampaignTemplates, Composer, TrackingLinks
 from application.campaigns.engine_config import EngineConfig
 from application.campaigns.errors import CampaignNotFound, public_campaign_id
-from application.campaigns.ports import AudienceSource, CampaignFilters, CampaignsUnitOfWork, ProviderLookup
+from application.campaigns.opt_out_check import skip_opted_out
+from application.campaigns.ports import (
+    AudienceSource,
+    CampaignFilters,
+    CampaignsUnitOfWork,
+    OptOuts,
+    ProviderLookup,
+    UnsubscribeLinks,
+)
 from application.campaigns.reconcile import reconcile_expired
 from application.ports.email import EmailSender
 from application.ports.jobs import JobQueue
@@ -65,9 +75,12 @@ class CampaignEngine:
                  jobs: JobQueue, sms: SmsSender, email: EmailSender, whatsapp: WhatsAppSender,
                  limiter: RateLimiter, events: UserEvents, lookup: ProviderLookup, config: EngineConfig,
                  provider_names: dict[str, str], templates: CampaignTemplates,
-                 tracking: TrackingLinks | None = None) -> None:
+                 tracking: TrackingLinks | None = None, opt_outs: OptOuts | None = None,
+                 unsubscribe: UnsubscribeLinks | None = None,
+                 new_key: Callable[[], str] = lambda: uuid4().hex[:12]) -> None:
         self._uow = uow
         self._clock = clock
+        self._new_key = new_key  # makes each launch/resume job id unique (arq refuses a seen id for an hour)
         self._audience = audience
         self._jobs = jobs
         self._limiter = limiter
@@ -75,8 +88,10 @@ class CampaignEngine:
         self._lookup = lookup
         self._config = config
         self._providers = provider_names
+        self._opt_outs = opt_outs
         self._composer = Composer(templates=templates, email=email, sms=sms, whatsapp=whatsapp, config=config,
-                                  tracking=tracking, limiter=limiter, clock=clock, provider_names=provider_names)
+                                  tracking=tracking, limiter=limiter, clock=clock, provider_names=provider_names,
+                                  unsubscribe=unsubscribe)
 
     # --- launch and scheduling ---------------------------------------------------------------------------
 
@@ -108,7 +123,7 @@ class CampaignEngine:
             if campaign.status is not target and not (later and campaign.status is CampaignStatus.ACTIVE):
                 campaign.move_to(target, now)
             if campaign.status is CampaignStatus.ACTIVE:
-                uow.outbox.add(_send_job(campaign_id, f"launch-{now.timestamp():.0f}"))
+                uow.outbox.add(_send_job(campaign_id, f"launch-{now.timestamp():.0f}-{self._new_key()}"))
             await uow.campaigns.save(campaign)
             await uow.commit()
 
@@ -158,8 +173,10 @@ class CampaignEngine:
                 return BatchOutcome(outcome="busy")
             lease_until = now + timedelta(seconds=self._config.lease_seconds)
             claims = await self._claim(uow, campaign, lease_until)
+            skipped = 0 if self._opt_outs is None else await skip_opted_out(uow, self._opt_outs, campaign, claims)
             await uow.commit()  # the campaign is saved (checkpoint, counters) with the outcomes
-        batch = Batch(claims=claims, lease_until=lease_until, started=now, checkpoint=campaign.checkpoint)
+        batch = Batch(claims=claims, lease_until=lease_until, started=now, checkpoint=campaign.checkpoint,
+                      skipped=skipped)
         if claims:
             await self._composer.deliver(campaign, batch)
         outcome = await self._record(campaign_id, batch, enqueue_next=last)

@@ -15,17 +15,22 @@ from application.shared.pagination import Page, PageRequest
 from domain.campaigns.model import Campaign, Recipient, RecipientStatus
 
 __all__ = [
+    "Attributed",
+    "Attributions",
     "AudienceCandidate",
     "AudienceSource",
     "CampaignFilters",
     "CampaignRepository",
     "CampaignsUnitOfWork",
+    "ConversionRecorder",
+    "OptOuts",
     "ProviderLookup",
     "RecipientRepository",
     "SavedSegment",
     "SegmentRepository",
     "TrackingHit",
     "TrackingStore",
+    "UnsubscribeLinks",
 ]
 
 
@@ -156,4 +161,53 @@ class ProviderLookup(Protocol):
     async def find(self, channel: str, reference: str) -> str | None:
         """The provider's message id for a message we sent with this reference, if the provider can tell;
         None when it has none. Raise NotImplementedError when the provider cannot be asked."""
+        ...
+
+
+class OptOuts(Protocol):
+    """Consent decisions made since launch (a read model over the messaging context's `customer_consents`)."""
+
+    async def opted_out(self, channel: str, addresses: Sequence[str]) -> set[str]:
+        """Those of `addresses` (as given) whose latest decision for `channel` is an opt-out; one query. E-mail
+        addresses match whatever their case."""
+        ...
+
+
+class UnsubscribeLinks(Protocol):
+    def url(self, channel: str, address: str) -> str:
+        """The messaging context's one-click unsubscribe URL (`/api/unsubscribe/{token}`) for (channel, address)."""
+        ...
+
+
+class Attributed(msgspec.Struct, frozen=True, kw_only=True):
+    """A recipient a reply or a conversion was credited to."""
+
+    recipient_id: int
+    campaign_id: int
+    sent_at: datetime
+
+
+class Attributions(Protocol):
+    """Credits replies and conversions to recipients, each change one atomic conditional update (so a job run twice,
+    or racing another, marks a recipient once and never overwrites its other fields)."""
+
+    async def mark_replied(self, channel: str, address: str, *, sent_since: datetime,
+                           at: datetime) -> Attributed | None:
+        """Set `replied_at = at` on the recipient of (channel, address) sent most recently within [sent_since, at],
+        unless it has replied already; that recipient when this call marked it, else None."""
+        ...
+
+    async def mark_converted(self, customer_id: int, policy_id: int | None, *, sent_since: datetime,
+                             at: datetime) -> builtins.list[Attributed]:
+        """Set `converted_at = at` on every recipient sent within [sent_since, at] about the policy (the
+        customer's recipients of that policy or of none), or about the customer when `policy_id` is None, that
+        has not converted yet; those marked, the most recently sent first."""
+        ...
+
+
+class ConversionRecorder(Protocol):
+    """The use case other contexts' events reach (job `campaigns.record_conversion`; payments' `RenewalPaid`)."""
+
+    async def record_conversion(self, customer_id: int, policy_id: int | None, at: datetime) -> int:
+        """Credit the renewal paid at `at` to the campaigns that messaged about it in the window; how many."""
         ...

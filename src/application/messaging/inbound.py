@@ -5,7 +5,8 @@
 `apply` runs in the worker: it marks the event processed first, so a job run twice has one effect, then
 - delivery statuses move the message forward (`Message.report`: repeated or late receipts change nothing); a
   failure keeps the provider's error code and text; Twilio's price becomes the cost;
-- customers' messages open WhatsApp's 24-hour window; STOP keywords opt the number out of that channel
+- customers' messages are recorded as `InboundMessageReceived` events (campaigns count replies from them) and
+  open WhatsApp's 24-hour window; STOP keywords opt the number out of that channel
   (source `stop_keyword`), START / UNSTOP opt it back in, YES only undoes an opt-out;
 - SES: a permanent bounce suppresses the address (source `bounce`) and every bounce leaves the message
   `undelivered`; a complaint suppresses the address (source `complaint`); Delivery, Open and Click move the
@@ -37,8 +38,10 @@ from application.messaging.provider_payloads import (
 )
 from application.ports.uow import Job
 from domain.messaging.delivery import FAILURES, MessageStatus
+from domain.messaging.events import InboundMessageReceived
 from domain.messaging.model import Channel, Consent, ConsentSource, Message, ProviderEvent
 from domain.shared.clock import Clock
+from domain.shared.events import EventRecorder
 from domain.shared.ids import parse_public_id
 
 __all__ = [
@@ -178,6 +181,10 @@ class InboundService:
         if text.channel is Channel.WHATSAPP:
             await uow.windows.touch(text.sender, at)
         keyword = keyword_of(text.body)
+        received = EventRecorder()  # campaigns count it as a reply (campaigns.record_reply, routed by name)
+        received.record(InboundMessageReceived(channel=text.channel.value, address=text.sender, at=at,
+                                               provider_message_id=text.provider_message_id, opt_keyword=keyword))
+        uow.track(received)
         if keyword is None:
             return
         opted_in = keyword in OPT_IN_KEYWORDS

@@ -8,6 +8,7 @@ from typing import Any
 from arq import cron, func
 from arq.connections import RedisSettings
 
+from application.campaigns.attribution import RECORD_CONVERSION, RECORD_REPLY
 from application.campaigns.engine import SEND_CAMPAIGN_BATCH
 from application.identity.job_names import SEND_PASSWORD_LINK
 from application.messaging.inbound import APPLY_PROVIDER_EVENT
@@ -26,6 +27,8 @@ from entrypoints.worker.tasks import (
     ingest_upload,
     open_due_renewal_cases,
     open_renewal_case_for_policy,
+    record_campaign_conversion,
+    record_campaign_reply,
     relay_outbox,
     resume_stalled_uploads,
     send_campaign_batch,
@@ -76,6 +79,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             func(apply_provider_event, name=APPLY_PROVIDER_EVENT, max_tries=10, timeout=60),
             # one job sends batches for CAMPAIGN_JOB_SECONDS; a killed one is resumed by campaigns.start_due
             func(send_campaign_batch, name=SEND_CAMPAIGN_BATCH, max_tries=1000, timeout=240),
+            func(record_campaign_reply, name=RECORD_REPLY, max_tries=10, timeout=30),
+            func(record_campaign_conversion, name=RECORD_CONVERSION, max_tries=10, timeout=30),
         ],
         "cron_jobs": [
             cron(resume_stalled_uploads, name="uploads.resume_stalled", second={15, 45}, run_at_startup=True,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, ParamSpec, TypedDict, TypeVar
+from datetime import datetime
+from typing import Any, ParamSpec, TypedDict, TypeVar, cast
 
 import httpx
 import structlog
@@ -20,9 +21,21 @@ from entrypoints.messaging_container import MessagingServices
 from entrypoints.uploads_container import UploadsServices
 
 __all__ = [
-    "JobContext", "apply_provider_event", "decide_ab_tests", "deliver_message", "ingest_upload",
-    "open_due_renewal_cases", "open_renewal_case_for_policy", "relay_outbox", "resume_stalled_uploads",
-    "send_campaign_batch", "send_password_link", "start_due_campaigns", "sync_whatsapp_templates",
+    "JobContext",
+    "apply_provider_event",
+    "decide_ab_tests",
+    "deliver_message",
+    "ingest_upload",
+    "open_due_renewal_cases",
+    "open_renewal_case_for_policy",
+    "record_campaign_conversion",
+    "record_campaign_reply",
+    "relay_outbox",
+    "resume_stalled_uploads",
+    "send_campaign_batch",
+    "send_password_link",
+    "start_due_campaigns",
+    "sync_whatsapp_templates",
 ]
 
 P = ParamSpec("P")
@@ -153,3 +166,17 @@ async def decide_ab_tests(ctx: dict[str, Any]) -> int:
     """Pick the winner of A/B tests whose test phase has waited long enough, and send it to the rest."""
     campaigns = ctx["campaigns"]
     return int(await campaigns.ab_decider().decide_due(campaigns.core.clock().now()))
+
+
+@_task
+async def record_campaign_reply(ctx: dict[str, Any], channel: str, address: str, at: str) -> int | None:
+    """An inbound SMS or WhatsApp message: the latest campaign recipient of that address replied."""
+    return cast(int | None, await ctx["campaigns"].attribution().record_reply(channel, address,
+                                                                           datetime.fromisoformat(at)))
+
+
+@_task
+async def record_campaign_conversion(ctx: dict[str, Any], customer_id: int, policy_id: int | None, at: str) -> int:
+    """A renewal paid: the campaign recipients sent about it within the attribution window converted."""
+    return int(await ctx["campaigns"].attribution().record_conversion(
+        int(customer_id), None if policy_id is None else int(policy_id), datetime.fromisoformat(at)))

@@ -53,7 +53,8 @@ def test_worker_settings_are_explicit() -> None:
     names = {f.name for f in settings["functions"]}
     assert names == {"policies.open_renewal_case_for_policy", "policies.open_due_renewal_cases",
                      "identity.send_password_link", "uploads.ingest", "messaging.deliver",
-                     "messaging.apply_provider_event", "campaigns.send_batch"}
+                     "messaging.apply_provider_event", "campaigns.send_batch", "campaigns.record_reply",
+                     "campaigns.record_conversion"}
     assert {c.name for c in settings["cron_jobs"]} == {"outbox.relay", "policies.open_due_renewal_cases.daily",
                                                        "uploads.resume_stalled", "messaging.sync_whatsapp_templates",
                                                        "campaigns.start_due", "campaigns.decide_ab_tests"}

@@ -10,9 +10,12 @@ from typing import Any, cast
 import pytest
 
 from adapters.crypto.tracking_tokens import HmacTrackingTokens
+from adapters.crypto.unsubscribe_links import SignedUnsubscribeLinks
+from adapters.crypto.unsubscribe_tokens import HmacUnsubscribeTokens
 from adapters.memory.campaigns_uow import InMemoryCampaignsUnitOfWork
 from adapters.memory.email import InMemoryEmailSender
 from adapters.memory.jobs import InMemoryJobQueue
+from adapters.memory.opt_outs import InMemoryOptOuts
 from adapters.memory.sms import InMemorySmsSender
 from adapters.memory.store import MemoryStore
 from adapters.memory.token_bucket import InMemoryTokenBucket
@@ -20,7 +23,7 @@ from adapters.memory.user_events import InMemoryUserEvents
 from adapters.memory.whatsapp import InMemoryWhatsAppSender
 from adapters.system.clock import FixedClock
 from application.campaigns.ab_decider import AbDecider
-from application.campaigns.composer import CampaignTemplate, TrackingLinks
+from application.campaigns.composer import CampaignTemplate, TrackingLinks, unsubscribe_headers
 from application.campaigns.config import CampaignsConfig
 from application.campaigns.engine import SEND_CAMPAIGN_BATCH, BatchOutcome, CampaignEngine
 from application.campaigns.engine_config import EngineConfig, QuietWindow
@@ -31,6 +34,7 @@ from application.ports.sms import OutboundSms, SentSms
 from application.shared.events import EventRouter
 from application.shared.outbox_relay import OutboxRelay
 from domain.campaigns.model import Campaign, CampaignStatus, Recipient, RecipientStatus, Variant
+from domain.messaging.model import Channel, Consent, ConsentSource
 
 NOW = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)  # 11:30 in Kolkata
 OWNER = 7
@@ -550,3 +554,80 @@ async def test_a_rate_limit_paces_the_batch_through_the_shared_bucket(world: Wor
     assert (first.outcome, first.sent, first.retry_in) == ("retry", 1, 1.0)
     assert world.statuses(campaign_id) == {"sent": 1, "pending": 5}
     assert [r.attempts for r in world.recipients(campaign_id)] == [1, 0, 0, 0, 0, 0]
+
+
+# --- consent during a long campaign, one-click unsubscribe (helper G1) ---------------------------------------
+
+def engine_with(world: World, settings: EngineConfig | None = None, **ports: Any) -> CampaignEngine:
+    """The world's engine with the opt-out read model and unsubscribe links given as `ports`."""
+    return CampaignEngine(
+        uow=world.uow, clock=world.clock, audience=world.audience, jobs=world.jobs, sms=world.sms,
+        email=world.email, whatsapp=world.whatsapp, limiter=InMemoryTokenBucket(), events=world.events,
+        lookup=world.lookup, config=settings or config(), provider_names=PROVIDERS, templates=Templates(), **ports)
+
+
+def opt_out(world: World, channel: str, address: str) -> None:
+    world.store.tables.consents[(channel, address)] = Consent(
+        channel=Channel(channel), address=address, opted_in=False, source=ConsentSource.STOP_KEYWORD,
+        updated_at=world.clock.now())
+
+
+async def test_recipients_who_opt_out_during_the_campaign_are_skipped_not_sent(world: World) -> None:
+    campaign_id = await world.campaign(size=25)
+    opt_outs = InMemoryOptOuts(world.store)
+    engine = engine_with(world, config(batch_size=10), opt_outs=opt_outs)
+    await engine.launch(campaign_id)
+    await OutboxRelay(uow=world.uow, queue=world.jobs).relay_pending()
+    [key] = list(world.jobs.jobs)
+    world.ran.add(key)
+    assert (await engine.send_batch(campaign_id)).sent == 10  # the first batch goes out as launched
+    opt_out(world, "sms", world.audience.address("sms", 15))  # a STOP reply arrives mid-campaign
+    opt_out(world, "sms", world.audience.address("sms", 22))
+    opt_out(world, "sms", world.audience.address("sms", 3))  # already sent: stays sent
+    outcomes = await world.run(engine)
+    assert [(o.outcome, o.sent, o.failed) for o in outcomes] == [("sent", 9, 0), ("completed", 4, 0)]
+    skipped = [r for r in world.recipients(campaign_id) if r.error_code == "opted_out"]
+    assert [(r.customer_id, r.status, r.attempts, r.sent_at) for r in skipped] == [
+        (15, RecipientStatus.FAILED, 0, None), (22, RecipientStatus.FAILED, 0, None)]
+    assert world.sms_per_number().keys().isdisjoint({r.address for r in skipped})
+    assert len(world.sms.sent) == 23 and world.statuses(campaign_id) == {"sent": 23, "failed": 2}
+    assert world.get(campaign_id).status is CampaignStatus.COMPLETED
+    assert opt_outs.queries == 3  # one query per batch
+
+
+async def test_opt_outs_do_not_count_towards_the_auto_pause_check_of_their_batch(world: World) -> None:
+    campaign_id = await world.campaign(size=10)
+    for n in range(1, 9):
+        opt_out(world, "sms", world.audience.address("sms", n))
+    engine = engine_with(world, config(auto_pause_minimum=2, auto_pause_window=10),
+                         opt_outs=InMemoryOptOuts(world.store))
+    await engine.launch(campaign_id)
+    [outcome] = await world.run(engine)
+    assert (outcome.outcome, outcome.sent, outcome.failed) == ("completed", 2, 0)
+    assert world.get(campaign_id).paused_reason is None
+
+
+async def test_campaign_emails_carry_one_click_unsubscribe_headers(world: World) -> None:
+    campaign_id = await world.campaign(channel="email", size=2)
+    tokens = HmacUnsubscribeTokens(b"campaign-unsubscribe-test-secret")
+    links = SignedUnsubscribeLinks(tokens, "https://desk.example.in/")
+    engine = engine_with(world, unsubscribe=links)
+    await engine.launch(campaign_id)
+    await world.run(engine)
+    assert len(world.email.sent) == 2
+    for _, email in world.email.sent:
+        assert email.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        match = re.fullmatch(r"<https://desk\.example\.in/api/unsubscribe/([A-Za-z0-9_.-]+)>",
+                             email.headers["List-Unsubscribe"])
+        assert match is not None and tokens.verify(match.group(1)) == ("email", email.to[0])
+    await engine.send_test(campaign_id, "desk@example.in")
+    assert world.email.sent[-1][1].headers == {}  # a test send carries no unsubscribe link
+
+
+async def test_the_unsubscribe_link_names_the_address_as_consents_key_it() -> None:
+    tokens = HmacUnsubscribeTokens(b"campaign-unsubscribe-test-secret")
+    url = SignedUnsubscribeLinks(tokens, "https://desk.example.in").url("email", " Asha.Rao@Example.IN ")
+    assert tokens.verify(url.rsplit("/", 1)[1]) == ("email", "asha.rao@example.in")
+    assert url.startswith("https://desk.example.in/api/unsubscribe/")
+    assert unsubscribe_headers("https://x.in/u/1") == {"List-Unsubscribe": "<https://x.in/u/1>",
+                                                       "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
