@@ -24,25 +24,20 @@ import json
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import asyncpg
 import pytest
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis
 
 from adapters.sqlalchemy.engine import make_engine
 from tests.campaign_fake_provider import ACCOUNT_SID, AUTH_TOKEN, FROM_NUMBER, FakeSmsProvider
-from tests.conftest import ROOT, TEST_DATABASE_URL, TEST_REDIS_URL, truncate_all
+from tests.conftest import TEST_DATABASE_URL, truncate_all
+from tests.worker_processes import WorkerProcess, flushed_arq_redis, start_worker, stopped_at_exit, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-T = TypeVar("T")
 
 RECIPIENTS = 2_000
 KILLS = 5
@@ -57,72 +52,15 @@ POLL_S = 0.02
 BODY = "Dear {name}, your policy {policy_number} is due for renewal."
 
 
-@dataclass
-class WorkerProcess:
-    name: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-    killed: bool = False
-
-    def kill_hard(self) -> None:
-        self.killed = True
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=15)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
-
-
-_PASSED_ON = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")
-
-
-def worker_env(tmp_path: Path, provider: FakeSmsProvider) -> dict[str, str]:
-    env = {key: os.environ[key] for key in _PASSED_ON if key in os.environ}
-    env.update({
-        "APP_ENV": "test", "LOG_LEVEL": "INFO", "DATABASE_URL": TEST_DATABASE_URL, "REDIS_URL": TEST_REDIS_URL,
-        "STORAGE_BACKEND": "local", "LOCAL_STORAGE_DIR": str(tmp_path / "files"), "DATA_DIR": str(tmp_path / "data"),
+def worker_settings(provider: FakeSmsProvider) -> dict[str, str]:
+    return {
         "SMS_PROVIDER": "twilio", "TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_FROM_NUMBER": FROM_NUMBER, "TWILIO_API_BASE_URL": provider.url,
         "PUBLIC_API_URL": "https://renewals.example.in", "SMS_RATE_PER_SECOND": str(RATE),
         "QUIET_HOURS_START": "00:00", "QUIET_HOURS_END": "23:59",
         "CAMPAIGN_BATCH_SIZE": str(BATCH), "CAMPAIGN_LEASE_SECONDS": str(LEASE_S),
         "CAMPAIGN_STALL_SECONDS": str(STALL_S), "CAMPAIGN_LOOKUP_URL": provider.lookup_url,
-        "PYTHONPATH": str(ROOT / "src"), "PYTHONUNBUFFERED": "1",
-    })
-    return env
-
-
-def start_worker(name: str, tmp_path: Path, provider: FakeSmsProvider) -> WorkerProcess:
-    log = tmp_path / f"{name}.log"
-    with log.open("wb") as handle:
-        proc = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "worker"], cwd=ROOT,
-                                env=worker_env(tmp_path, provider), stdout=handle, stderr=subprocess.STDOUT)
-    return WorkerProcess(name, proc, log)
-
-
-async def wait_for(what: str, probe: Callable[[], Awaitable[T | None]], *, within: float,
-                   workers: list[WorkerProcess]) -> T:
-    """Poll `probe` until it answers something; on timeout (or a worker dying) fail with the workers' logs."""
-    deadline = time.monotonic() + within
-    while True:
-        found = await probe()
-        if found is not None:
-            return found
-        dead = [w for w in workers if not w.killed and w.proc.poll() is not None]
-        if dead or time.monotonic() > deadline:
-            logs = "\n".join(f"--- {w.name} (exit {w.proc.poll()}) ---\n{w.output()[-15_000:]}" for w in workers)
-            reason = f"{', '.join(w.name for w in dead)} exited" if dead else f"timed out after {within:.0f} s"
-            pytest.fail(f"waiting for {what}: {reason}\n{logs}")
-        await asyncio.sleep(POLL_S)
+    }
 
 
 async def seed_campaign(db: asyncpg.Connection) -> int:
@@ -162,11 +100,8 @@ async def db(migrated_database: str) -> AsyncIterator[asyncpg.Connection]:
 
 @pytest.fixture
 async def arq_redis() -> AsyncIterator[ArqRedis]:
-    pool = await create_pool(RedisSettings.from_dsn(TEST_REDIS_URL))
-    await pool.flushdb()
-    yield pool
-    await pool.flushdb()
-    await pool.aclose()
+    async with flushed_arq_redis() as pool:
+        yield pool
 
 
 @pytest.fixture
@@ -178,10 +113,8 @@ def provider() -> Iterator[FakeSmsProvider]:
 
 @pytest.fixture
 def workers() -> Iterator[list[WorkerProcess]]:
-    started: list[WorkerProcess] = []
-    yield started
-    for worker in started:
-        worker.stop()
+    with stopped_at_exit() as started:
+        yield started
 
 
 async def test_a_campaign_survives_five_sigkills_without_a_duplicate_or_a_loss(
@@ -193,7 +126,7 @@ async def test_a_campaign_survives_five_sigkills_without_a_duplicate_or_a_loss(
     # five kill points spread over the sending (share of messages the provider has accepted), then a random pause
     # of up to 0.8 s (one batch) so the kill lands anywhere: mid-batch, mid-request, between batches
     targets = sorted(rng.uniform(0.05 + 0.16 * k, 0.15 + 0.16 * k) for k in range(KILLS))
-    worker = start_worker("worker-1", tmp_path, provider)
+    worker = start_worker("worker-1", tmp_path, worker_settings(provider))
     workers.append(worker)
     started = time.monotonic()
     kills: list[tuple[int, dict[str, int]]] = []
@@ -205,21 +138,22 @@ async def test_a_campaign_survives_five_sigkills_without_a_duplicate_or_a_loss(
             return accepted if accepted >= goal else None
 
         await wait_for(f"{goal} messages before kill {number}", reached,
-                       within=WORKER_STARTS_S if number == 1 else RESUME_S + 30, workers=workers)
+                       within=WORKER_STARTS_S if number == 1 else RESUME_S + 30, workers=workers, poll=POLL_S)
         await asyncio.sleep(rng.uniform(0, 0.8))
         worker.kill_hard()
         assert worker.proc.returncode == -signal.SIGKILL
         at_kill = await statuses(db, campaign_id)
         kills.append((len(provider.records), at_kill))
         assert at_kill.get("pending", 0) + at_kill.get("sending", 0) > 0, "finished before it could be killed"
-        worker = start_worker(f"worker-{number + 1}", tmp_path, provider)
+        worker = start_worker(f"worker-{number + 1}", tmp_path, worker_settings(provider))
         workers.append(worker)
 
     async def completed() -> str | None:
         status = await db.fetchval("SELECT status FROM campaigns WHERE id = $1", campaign_id)
         return str(status) if status != "active" else None
 
-    final = await wait_for("the campaign to complete", completed, within=FINISH_S, workers=workers)
+    final = await wait_for("the campaign to complete", completed, within=FINISH_S, workers=workers,
+                           poll=POLL_S)
     took = time.monotonic() - started
     print(f"\nseed {seed}: killed at {[k for k, _ in kills]} accepted messages; in flight at each kill: "
           f"{[s.get('sending', 0) for _, s in kills]}; completed after {took:.0f} s; lookups {provider.lookups}")

@@ -12,23 +12,18 @@ clean run" is checked row by row (policy number -> customer code, status, premiu
 
 from __future__ import annotations
 
-import asyncio
 import csv
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
 
 import asyncpg
 import pytest
-from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.connections import ArqRedis
 from arq.jobs import Job as ArqJob
 
 from application.uploads.service import IncomingFile, Uploader
@@ -36,12 +31,11 @@ from domain.uploads.columns import UPLOAD_COLUMNS
 from domain.uploads.keys import derive_customer_code, derive_policy_number
 from entrypoints.container import AppContainer, build_container
 from entrypoints.resources import open_resources
-from tests.conftest import ROOT, TEST_DATABASE_URL, TEST_REDIS_URL, settings_for_tests, truncate_all
+from tests.conftest import TEST_DATABASE_URL, settings_for_tests, truncate_all
 from tests.identity_support import make_user
+from tests.worker_processes import WorkerProcess, flushed_arq_redis, start_worker, stopped_at_exit, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
-
-T = TypeVar("T")
 
 ROWS = 100_000
 CUSTOMERS = 37_000  # customer i % CUSTOMERS: most customers hold 3 policies, spread across the whole file
@@ -58,7 +52,6 @@ START_BASE = date(2026, 1, 1)
 
 WORKER_STARTS_S = 90.0  # until the first worker has committed a batch (imports, start-up, relay)
 RESUME_S = 120.0  # until the restarted worker has finished the upload
-POLL_S = 0.01
 
 
 # --- the book ------------------------------------------------------------------------------------------
@@ -133,70 +126,11 @@ def write_book(path: Path) -> ExpectedBook:
 
 # --- worker processes ----------------------------------------------------------------------------------
 
-@dataclass
-class WorkerProcess:
-    name: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-    killed: bool = False  # by the test, on purpose
-
-    def kill_hard(self) -> None:
-        self.killed = True
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=15)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=15)
+WORKER_SETTINGS = {"UPLOAD_BATCH_ROWS": str(BATCH_ROWS), "UPLOAD_STALL_SECONDS": str(STALL_SECONDS),
+                   "UPLOAD_MAX_MB": "200"}
 
 
-_PASSED_ON = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "TZ")  # nothing else leaks in from the shell
-
-
-def worker_env(tmp_path: Path) -> dict[str, str]:
-    env = {key: os.environ[key] for key in _PASSED_ON if key in os.environ}
-    env.update({
-        "APP_ENV": "test", "LOG_LEVEL": "INFO", "DATABASE_URL": TEST_DATABASE_URL, "REDIS_URL": TEST_REDIS_URL,
-        "STORAGE_BACKEND": "local", "LOCAL_STORAGE_DIR": str(tmp_path / "files"), "DATA_DIR": str(tmp_path / "data"),
-        "UPLOAD_BATCH_ROWS": str(BATCH_ROWS), "UPLOAD_STALL_SECONDS": str(STALL_SECONDS), "UPLOAD_MAX_MB": "200",
-        "PYTHONPATH": str(ROOT / "src"), "PYTHONUNBUFFERED": "1",
-    })
-    return env
-
-
-def start_worker(name: str, tmp_path: Path) -> WorkerProcess:
-    log = tmp_path / f"{name}.log"
-    with log.open("wb") as handle:
-        proc = subprocess.Popen([sys.executable, "-m", "entrypoints.cli", "worker"], cwd=ROOT,
-                                env=worker_env(tmp_path), stdout=handle, stderr=subprocess.STDOUT)
-    return WorkerProcess(name, proc, log)
-
-
-# --- polling ---------------------------------------------------------------------------------------------
-
-async def wait_for(what: str, probe: Callable[[], Awaitable[T | None]], *, within: float,
-                   workers: list[WorkerProcess]) -> T:
-    """Poll `probe` until it answers something; on timeout (or a worker dying) fail with the workers' logs."""
-    deadline = time.monotonic() + within
-    while True:
-        found = await probe()
-        if found is not None:
-            return found
-        dead = [w for w in workers if not w.killed and w.proc.poll() is not None]
-        if dead or time.monotonic() > deadline:
-            logs = "\n".join(f"--- {w.name} (exit {w.proc.poll()}) ---\n{w.output()[-20_000:]}" for w in workers)
-            reason = f"{', '.join(w.name for w in dead)} exited" if dead else f"timed out after {within:.0f} s"
-            pytest.fail(f"waiting for {what}: {reason}\n{logs}")
-        await asyncio.sleep(POLL_S)
-
+# --- probes -----------------------------------------------------------------------------------------------
 
 # a statement of SqlBookWriter's batch transaction (checkpoint guard, batch counts, staging, upserts)
 _BATCH_STATEMENTS = ("%SET processed_records = $2%", "%UPDATE upload_batches%", "%book_stage%")
@@ -251,11 +185,8 @@ async def crash_container(migrated_database: str, tmp_path: Path) -> AsyncIterat
 
 @pytest.fixture
 async def arq_redis() -> AsyncIterator[ArqRedis]:
-    pool = await create_pool(RedisSettings.from_dsn(TEST_REDIS_URL))
-    await pool.flushdb()
-    yield pool
-    await pool.flushdb()
-    await pool.aclose()
+    async with flushed_arq_redis() as pool:
+        yield pool
 
 
 @pytest.fixture
@@ -267,10 +198,8 @@ async def db(migrated_database: str) -> AsyncIterator[asyncpg.Connection]:
 
 @pytest.fixture
 def workers() -> Iterator[list[WorkerProcess]]:
-    started: list[WorkerProcess] = []
-    yield started
-    for worker in started:
-        worker.stop()
+    with stopped_at_exit() as started:
+        yield started
 
 
 # --- the test ------------------------------------------------------------------------------------------
@@ -290,7 +219,7 @@ async def test_worker_killed_mid_ingest_resumes_to_the_clean_result(
     assert accepted.status == "processing"
 
     # 1. the first worker relays the outbox and imports; kill it once a few batches are committed
-    first = start_worker("worker-1", tmp_path)
+    first = start_worker("worker-1", tmp_path, WORKER_SETTINGS)
     workers.append(first)
     started = time.monotonic()
 
@@ -339,7 +268,7 @@ async def test_worker_killed_mid_ingest_resumes_to_the_clean_result(
                                  "WHERE id = $1", upload_id, float(STALL_SECONDS)) or None
 
     await wait_for("the upload to stall", stalled, within=30, workers=workers)
-    second = start_worker("worker-2", tmp_path)
+    second = start_worker("worker-2", tmp_path, WORKER_SETTINGS)
     workers.append(second)
 
     async def resumed() -> int | None:

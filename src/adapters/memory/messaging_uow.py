@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import copy
-from types import TracebackType
-from typing import Self
+from datetime import datetime
 
 from adapters.memory.messaging import (
     InMemoryConsentRepository,
@@ -14,15 +13,12 @@ from adapters.memory.messaging import (
     InMemoryTemplateRepository,
     InMemoryWhatsAppTemplateRepository,
 )
-from adapters.memory.store import AuditRecord, MemoryStore, OutboxRow
-from adapters.memory.uow import InMemoryOutbox
-from application.shared.events import EventRouter
-from domain.shared.events import EventRecorder
+from adapters.memory.unit_of_work import InMemoryUnitOfWorkBase
 
 __all__ = ["InMemoryMessagingUnitOfWork"]
 
 
-class InMemoryMessagingUnitOfWork:
+class InMemoryMessagingUnitOfWork(InMemoryUnitOfWorkBase):
     """`InMemoryMessagingUnitOfWork(store, router)`; timestamps from the store's clock, one per unit."""
 
     templates: InMemoryTemplateRepository
@@ -31,15 +27,8 @@ class InMemoryMessagingUnitOfWork:
     consents: InMemoryConsentRepository
     provider_events: InMemoryProviderEventStore
     windows: InMemoryConversationWindows
-    outbox: InMemoryOutbox
 
-    def __init__(self, store: MemoryStore, router: EventRouter) -> None:
-        self._store = store
-        self._router = router
-        self._seen: list[EventRecorder] = []
-        self.committed = False
-
-    async def __aenter__(self) -> Self:
+    def _open(self) -> None:
         at = self._store.now()
         self.templates = InMemoryTemplateRepository(self._store, at)
         self.whatsapp_templates = InMemoryWhatsAppTemplateRepository(self._store)
@@ -47,26 +36,12 @@ class InMemoryMessagingUnitOfWork:
         self.consents = InMemoryConsentRepository(self._store, at)
         self.provider_events = InMemoryProviderEventStore(self._store, at)
         self.windows = InMemoryConversationWindows(self._store)
-        self.outbox = InMemoryOutbox(self._store)
-        self._seen = []
-        self.committed = False
-        return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        self._discard()
-        self.outbox.release()
-
-    def track(self, aggregate: EventRecorder) -> None:
-        self._seen.append(aggregate)
-
-    async def commit(self) -> None:
-        events = [event for aggregate in self._seen for event in aggregate.pull_events()]
-        for job in self._router.jobs_for(events):
-            self.outbox.add(job)
-        # every staged unique key is checked before anything is applied: all or nothing
+    def _check(self) -> None:
         self.templates.check_unique()
         self.messages.check_unique()
+
+    def _apply(self, now: datetime) -> None:
         tables = self._store.tables
         for template_id in self.templates.deleted:
             tables.templates.pop(template_id, None)
@@ -87,25 +62,11 @@ class InMemoryMessagingUnitOfWork:
         for phone, at in self.windows.staged.items():
             known = tables.whatsapp_windows.get(phone)
             tables.whatsapp_windows[phone] = at if known is None else max(known, at)
-        for job in self.outbox.pending:
-            row_id = self._store.next_value("outbox")
-            tables.outbox[row_id] = OutboxRow(id=row_id, job=job)
-        now = self._store.now()
-        for row_id in self.outbox.relayed:
-            tables.outbox[row_id].relayed_at = now
-        tables.audit.extend(AuditRecord(e.name, e.entity_type, e.entity_id, e.payload()) for e in events)
-        self._discard()
-        self.committed = True
 
-    async def rollback(self) -> None:
-        self._discard()
-
-    def _discard(self) -> None:
+    def _clear_staged(self) -> None:
         for repo in (self.templates, self.whatsapp_templates, self.messages, self.consents, self.provider_events,
                      self.windows):
             repo.staged.clear()
         self.templates.deleted.clear()
         self.provider_events.processed.clear()
         self.provider_events.release()
-        self.outbox.pending, self.outbox.relayed = [], []
-        self._seen = []

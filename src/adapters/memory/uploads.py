@@ -16,12 +16,11 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from adapters.memory.store import AuditRecord, MemoryStore, OutboxRow
-from adapters.memory.uow import InMemoryOutbox
+from adapters.memory.store import MemoryStore
+from adapters.memory.unit_of_work import InMemoryUnitOfWorkBase
 from application.shared.events import EventRouter
 from application.shared.pagination import Page, PageRequest, SortKey
 from application.shared.visibility import Visibility
@@ -30,7 +29,6 @@ from domain.identity.model import UserStatus
 from domain.policies import rules
 from domain.policies.model import CasePriority, Customer, KycStatus, Policy, PolicyStatus, RenewalCase
 from domain.shared.errors import NotFound, ValidationFailed
-from domain.shared.events import EventRecorder
 from domain.uploads.model import BookRow, RowError, Upload, UploadStatus
 
 __all__ = ["InMemoryBookWriter", "InMemoryUploadRepository", "InMemoryUploadsUnitOfWork"]
@@ -162,58 +160,24 @@ def _sort_value(upload: Upload, field: str) -> Any:
     return upload.status.value
 
 
-class InMemoryUploadsUnitOfWork:
+class InMemoryUploadsUnitOfWork(InMemoryUnitOfWorkBase):
     """Staged upload writes, jobs and the tracked aggregates' events, applied on commit, dropped otherwise."""
 
     uploads: InMemoryUploadRepository
-    outbox: InMemoryOutbox
 
     def __init__(self, store: MemoryStore, router: EventRouter, business_timezone: str = "UTC") -> None:
-        self._store = store
-        self._router = router
+        super().__init__(store, router)
         self._zone = ZoneInfo(business_timezone)
-        self._seen: list[EventRecorder] = []
-        self.committed = False
 
-    async def __aenter__(self) -> Self:
+    def _open(self) -> None:
         self.uploads = InMemoryUploadRepository(self._store, self._store.now(), self._zone)
-        self.outbox = InMemoryOutbox(self._store)
-        self._seen = []
-        self.committed = False
-        return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        self._discard()
-        self.outbox.release()
-
-    def track(self, aggregate: EventRecorder) -> None:
-        self._seen.append(aggregate)
-
-    async def commit(self) -> None:
-        events = [event for aggregate in self._seen for event in aggregate.pull_events()]
-        for job in self._router.jobs_for(events):
-            self.outbox.add(job)
-        tables = self._store.tables
+    def _apply(self, now: datetime) -> None:
         for upload_id, upload in self.uploads.staged.items():
-            tables.uploads[upload_id] = copy.deepcopy(upload)
-        for job in self.outbox.pending:
-            row_id = self._store.next_value("outbox")
-            tables.outbox[row_id] = OutboxRow(id=row_id, job=job)
-        now = self._store.now()
-        for row_id in self.outbox.relayed:
-            tables.outbox[row_id].relayed_at = now
-        tables.audit.extend(AuditRecord(e.name, e.entity_type, e.entity_id, e.payload()) for e in events)
-        self._discard()
-        self.committed = True
+            self._store.tables.uploads[upload_id] = copy.deepcopy(upload)
 
-    async def rollback(self) -> None:
-        self._discard()
-
-    def _discard(self) -> None:
+    def _clear_staged(self) -> None:
         self.uploads.staged = {}
-        self.outbox.pending, self.outbox.relayed = [], []
-        self._seen = []
 
 
 def _last_by(rows: Sequence[BookRow], key: str) -> dict[str, BookRow]:

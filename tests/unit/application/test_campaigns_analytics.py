@@ -12,7 +12,6 @@ import pytest
 
 from adapters.memory.campaigns_uow import InMemoryCampaignsUnitOfWork
 from adapters.memory.store import MemoryStore
-from adapters.system.clock import FixedClock
 from application.campaigns.analytics import (
     AnalyticsService,
     LinkPerformance,
@@ -23,27 +22,14 @@ from application.campaigns.analytics import (
 )
 from application.campaigns.errors import CampaignNotFound
 from application.campaigns.ports import TrackingHit
-from application.shared.events import EventRouter
 from domain.campaigns.model import Campaign, CampaignStatus, Recipient, RecipientStatus, Variant
 from domain.shared.errors import ValidationFailed
+from tests.unit.application import campaigns_support
+from tests.unit.application.campaigns_support import NOW
 
-NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+clock, store, uow = campaigns_support.clock, campaigns_support.store, campaigns_support.uow  # the shared fixtures
+
 T0 = datetime(2026, 5, 1, 8, 10, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
-
-
-@pytest.fixture
-def store(clock: FixedClock) -> MemoryStore:
-    return MemoryStore(clock)
-
-
-@pytest.fixture
-def uow(store: MemoryStore) -> Callable[[], InMemoryCampaignsUnitOfWork]:
-    return lambda: InMemoryCampaignsUnitOfWork(store, EventRouter())
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ launcher: one campaign per channel, validation of every field at once, drafts, s
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -26,12 +26,14 @@ from application.campaigns.ports import AudienceCandidate, SavedSegment
 from application.campaigns.segments import NewSegment, SegmentPreviewRequest, SegmentService
 from application.campaigns.service import CampaignService, CatalogOfTemplates
 from application.campaigns.views import CampaignPatch, NewCampaign, StatusChange, TestSend
-from application.shared.events import EventRouter
 from application.shared.pagination import PageRequest
 from domain.campaigns.model import CampaignStatus, Recipient, RecipientStatus
 from domain.shared.errors import Conflict, InvalidTransition, ValidationFailed
+from tests.unit.application import campaigns_support
+from tests.unit.application.campaigns_support import NOW
 
-NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+clock, store, uow = campaigns_support.clock, campaigns_support.store, campaigns_support.uow  # the shared fixtures
+
 ALL = PageRequest(page=1, limit=100)
 TEMPLATES = {1: ("email", "<p>Dear {name}</p>"), 2: ("whatsapp", "renewal_reminder"), 3: ("sms", "Dear {name}"),
              4: ("email", "<p>Other</p>")}
@@ -97,21 +99,6 @@ class FakeLauncher:
     async def send_test(self, campaign_id: int, to: str) -> str:
         self.tests.append((campaign_id, to))
         return f"provider-{len(self.tests)}"
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
-
-
-@pytest.fixture
-def store(clock: FixedClock) -> MemoryStore:
-    return MemoryStore(clock)
-
-
-@pytest.fixture
-def uow(store: MemoryStore) -> Callable[[], InMemoryCampaignsUnitOfWork]:
-    return lambda: InMemoryCampaignsUnitOfWork(store, EventRouter())
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -22,11 +22,13 @@ from application.campaigns.tracking import (
     replace_links,
     tracked_links,
 )
-from application.shared.events import EventRouter
 from domain.campaigns.model import Campaign, CampaignStatus, Recipient, RecipientStatus, Variant
 from domain.shared.errors import NotFound
+from tests.unit.application import campaigns_support
+from tests.unit.application.campaigns_support import NOW
 
-NOW = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+clock, store, uow = campaigns_support.clock, campaigns_support.store, campaigns_support.uow  # the shared fixtures
+
 SECRET = b"tracking-test-secret-0123456789"
 CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 EMAIL_BODY = ('<p>Dear {name}, <a href="https://pay.example.in/r?p={policy_number}&amp;src=mail">pay</a> or '
@@ -37,21 +39,6 @@ TEMPLATE_BODY = '<a href="https://example.in/from-template">renew</a>'
 class FakeTemplates:
     async def get(self, template_id: int) -> CampaignTemplate | None:
         return CampaignTemplate(channel="email", content=TEMPLATE_BODY) if template_id == 9 else None
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(NOW)
-
-
-@pytest.fixture
-def store(clock: FixedClock) -> MemoryStore:
-    return MemoryStore(clock)
-
-
-@pytest.fixture
-def uow(store: MemoryStore) -> Callable[[], InMemoryCampaignsUnitOfWork]:
-    return lambda: InMemoryCampaignsUnitOfWork(store, EventRouter())
 
 
 @pytest.fixture
