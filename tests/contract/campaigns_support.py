@@ -32,7 +32,10 @@ from tests.contract.messaging_support import clock, full_template, is_sql
 from tests.contract.messaging_support import uow as messaging_uow
 from tests.factories import add_staff, new_customer, new_policy
 
+RENEWAL_LINK = "https://desk.example.in/renew/"
+
 __all__ = [
+    "RENEWAL_LINK",
     "Links",
     "add_branch",
     "add_campaign",
@@ -76,8 +79,9 @@ def uow(container: AppContainer) -> InMemoryCampaignsUnitOfWork | SqlAlchemyCamp
 
 def audience(container: AppContainer) -> AudienceSource:
     if is_sql(container):
-        return SqlAudienceSource(container.adapters.session_factory(), container.core.clock(), "Asia/Kolkata")
-    return InMemoryAudienceSource(store(container), "Asia/Kolkata")
+        return SqlAudienceSource(container.adapters.session_factory(), container.core.clock(), "Asia/Kolkata",
+                                 renewal_link_base=RENEWAL_LINK)
+    return InMemoryAudienceSource(store(container), "Asia/Kolkata", renewal_link_base=RENEWAL_LINK)
 
 
 async def add_branch(container: AppContainer, code: str) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,6 +20,7 @@ from domain.shared.errors import ValidationFailed
 from entrypoints.container import AppContainer
 from tests.conftest import NOW
 from tests.contract.campaigns_support import (
+    RENEWAL_LINK,
     add_branch,
     add_campaign,
     add_case,
@@ -143,9 +144,13 @@ async def test_a_candidate_carries_its_address_and_template_values_as_strings(co
     first, sms = (await source.sample("email", ALL, 1))[0], (await source.sample("sms", ALL, 1))[0]
     assert (first.customer_id, first.policy_id, first.address) == (found.customers["asha"], found.policies["p1"],
                                                                    "asha@example.in")
-    assert first.values == {"name": "Asha Rao", "first_name": "Asha", "policy_number": case.policy_number,
-                            "policy_type": "motor", "renewal_date": (TODAY + timedelta(days=10)).isoformat(),
-                            "premium": "12500.50", "renewal_amount": f"{case.renewal_amount:.2f}", "branch": "BR1"}
+    assert first.values == {"name": "Asha Rao", "customer_name": "Asha Rao", "first_name": "Asha",
+                            "policy_number": case.policy_number, "policy_type": "motor",
+                            "renewal_date": (TODAY + timedelta(days=10)).isoformat(), "premium": "12500.50",
+                            "renewal_amount": f"{case.renewal_amount:.2f}", "branch": "BR1",
+                            "renewal_link": f"{RENEWAL_LINK}{case.policy_number}",
+                            "expiry_date": first.values["expiry_date"]}
+    assert date.fromisoformat(first.values["expiry_date"]) <= TODAY + timedelta(days=10)  # the policy's end date
     assert sms.address == "+919800000001" and sms.values == first.values
     p3 = next(c for c in await source.sample("email", ALL, 10) if c.policy_id == found.policies["p3"])
     assert p3.values["branch"] == ""

@@ -84,9 +84,11 @@ def audience_rows(store: MemoryStore, audience: dict[str, Any], business_timezon
     return [chosen[policy_id] for policy_id in sorted(chosen)]
 
 
-def _values(row: AudienceRow) -> dict[str, str]:
+def _values(row: AudienceRow, renewal_link_base: str) -> dict[str, str]:
     customer, policy = row.customer, row.policy
-    return {"name": f"{customer.first_name} {customer.last_name}".strip(), "first_name": customer.first_name,
+    name = f"{customer.first_name} {customer.last_name}".strip()
+    return {"name": name, "customer_name": name, "first_name": customer.first_name,
+            "renewal_link": renewal_link_base + policy.policy_number, "expiry_date": policy.end_date.isoformat(),
             "policy_number": policy.policy_number, "policy_type": policy.policy_type,
             "renewal_date": policy.renewal_date.isoformat(), "premium": f"{policy.premium_amount:.2f}",
             "renewal_amount": f"{row.case.renewal_amount:.2f}", "branch": row.branch or ""}
@@ -96,9 +98,11 @@ class InMemoryAudienceSource:
     """`InMemoryAudienceSource(store, business_timezone="Asia/Kolkata")`: reads what is committed; relative days
     of a JSON filter count from the store clock's today."""
 
-    def __init__(self, store: MemoryStore, business_timezone: str = "Asia/Kolkata") -> None:
+    def __init__(self, store: MemoryStore, business_timezone: str = "Asia/Kolkata", *,
+                 renewal_link_base: str = "") -> None:
         self._store = store
         self._timezone = business_timezone
+        self._renewal_link_base = renewal_link_base
 
     def _candidate(self, channel: str, row: AudienceRow) -> AudienceCandidate:
         raw = row.customer.email if channel == "email" else row.customer.phone
@@ -111,7 +115,7 @@ class InMemoryAudienceSource:
                 else (consent is not None and not consent.opted_in)
         assert row.customer.id is not None
         return AudienceCandidate(customer_id=row.customer.id, policy_id=row.policy.id, address=address,
-                                 values=_values(row), opted_out=opted_out)
+                                 values=_values(row, self._renewal_link_base), opted_out=opted_out)
 
     def _candidates(self, channel: str, audience: dict[str, Any]) -> builtins.list[AudienceCandidate]:
         if channel not in _CHANNELS:

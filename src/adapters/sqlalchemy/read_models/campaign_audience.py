@@ -41,8 +41,8 @@ __all__ = ["OPEN_CASE_STATUSES", "VALUE_NAMES", "SqlAudienceSource", "segment_co
 # a renewal case still being worked on (the policies context's CaseStatus values before a decision)
 OPEN_CASE_STATUSES = ("new", "contacted", "in_progress", "payment_pending")
 # the template variables every recipient carries, as strings
-VALUE_NAMES = ("name", "first_name", "policy_number", "policy_type", "renewal_date", "premium", "renewal_amount",
-               "branch")
+VALUE_NAMES = ("name", "customer_name", "first_name", "policy_number", "policy_type", "renewal_date", "premium",
+               "renewal_amount", "branch", "renewal_link", "expiry_date")
 CHANNELS = ("email", "sms", "whatsapp")
 _CU, _P, _RC, _B, _K = customers.c, policies.c, renewal_cases.c, branches.c, customer_consents.c
 _TIMESTAMPS = frozenset({"customer.created_at", "case.last_contact_date"})
@@ -59,9 +59,13 @@ def segment_columns() -> dict[str, ColumnElement[Any]]:
         "case.last_contact_date": _RC.last_contact_date, "case.communication_attempts": _RC.communication_attempts}
 
 
-def _values() -> ColumnElement[Any]:
+def _values(renewal_link_base: str) -> ColumnElement[Any]:
+    """The values as one JSON object; `renewal_link` is the renewal page of the policy (its number appended)."""
+    full_name = func.btrim(_CU.first_name + " " + _CU.last_name)
     pairs: dict[str, ColumnElement[Any]] = {
-        "name": func.btrim(_CU.first_name + " " + _CU.last_name), "first_name": _CU.first_name,
+        "name": full_name, "customer_name": full_name, "first_name": _CU.first_name,
+        "renewal_link": literal(renewal_link_base, Text) + _P.policy_number,
+        "expiry_date": func.to_char(_P.end_date, "YYYY-MM-DD"),
         "policy_number": _P.policy_number, "policy_type": _P.policy_type,
         "renewal_date": func.to_char(_P.renewal_date, "YYYY-MM-DD"), "premium": cast(_P.premium_amount, Text),
         "renewal_amount": cast(_RC.renewal_amount, Text), "branch": func.coalesce(_B.code, "")}
@@ -69,13 +73,16 @@ def _values() -> ColumnElement[Any]:
 
 
 class SqlAudienceSource:
-    """`SqlAudienceSource(session_factory, clock, business_timezone="Asia/Kolkata")`; each call has its own session."""
+    """`SqlAudienceSource(session_factory, clock, business_timezone, renewal_link_base=...)`; each call has its own
+    session. `renewal_link_base` + the policy number is each recipient's `renewal_link` (the payments issue will put
+    a payment link there)."""
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock,
-                 business_timezone: str = "Asia/Kolkata") -> None:
+                 business_timezone: str = "Asia/Kolkata", *, renewal_link_base: str = "") -> None:
         self._session_factory = session_factory
         self._clock = clock
         self._timezone = business_timezone
+        self._renewal_link_base = renewal_link_base
 
     async def _tree(self, session: AsyncSession, audience: dict[str, Any]) -> Filter:
         raw = audience.get("filter")
@@ -111,7 +118,7 @@ class SqlAudienceSource:
         refused = _K.opted_in.is_not(true()) if channel == "whatsapp" else _K.opted_in.is_(false())
         opted_out = and_(address.is_not(None), refused)
         stmt = (select(_P.id.label("policy_id"), _CU.id.label("customer_id"), address.label("address"),
-                       opted_out.label("opted_out"), _values().label("values"))
+                       opted_out.label("opted_out"), _values(self._renewal_link_base).label("values"))
                 .select_from(renewal_cases.join(policies, _P.id == _RC.policy_id)
                              .join(customers, _CU.id == _P.customer_id)
                              .outerjoin(branches, _B.id == _P.branch_id)
