@@ -21,6 +21,7 @@ from application.campaigns.tracking import TrackingService
 from application.messaging.config import MessagingConfig
 from domain.messaging.model import Channel
 from entrypoints.link_secrets import link_secret
+from entrypoints.messaging_container import provider_names
 from entrypoints.settings import Settings
 
 __all__ = ["CampaignsServices", "campaigns_config", "engine_config"]
@@ -50,10 +51,6 @@ def _lookup_kind(settings: Settings) -> str:
     return "reference" if settings.campaign_lookup_url else "none"
 
 
-def _provider_names(settings: Settings) -> dict[str, str]:
-    return {"email": settings.email_provider, "sms": settings.sms_provider, "whatsapp": settings.whatsapp_provider}
-
-
 class CampaignsServices(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     adapters = providers.DependenciesContainer()  # campaigns_uow, campaign_audience, campaign_templates
@@ -78,7 +75,7 @@ class CampaignsServices(containers.DeclarativeContainer):
         CampaignEngine, uow=adapters.campaigns_uow.provider, clock=core.clock, audience=adapters.campaign_audience,
         jobs=outside.job_queue, sms=providers_.sms_sender, email=outside.email_sender,
         whatsapp=providers_.whatsapp_sender, limiter=providers_.rate_limiter, events=outside.user_events,
-        lookup=lookup, config=engine_settings, provider_names=providers.Callable(_provider_names, core.settings),
+        lookup=lookup, config=engine_settings, provider_names=providers.Callable(provider_names, core.settings),
         templates=adapters.campaign_templates, tracking=links, opt_outs=adapters.campaign_opt_outs,
         unsubscribe=unsubscribe_links)
     campaigns = providers.Singleton(

@@ -21,7 +21,7 @@ from entrypoints.http.messaging.webhook_secrets import SnsVerifier, WebhookSecre
 from entrypoints.link_secrets import link_secret
 from entrypoints.settings import Settings
 
-__all__ = ["MessagingServices", "messaging_config", "unsubscribe_tokens"]
+__all__ = ["MessagingServices", "messaging_config", "provider_names", "unsubscribe_tokens"]
 
 def _clock_time(text: str) -> time:
     hours, minutes = text.split(":")
@@ -45,7 +45,8 @@ def unsubscribe_tokens(settings: Settings) -> HmacUnsubscribeTokens:
     return HmacUnsubscribeTokens(link_secret(settings, settings.unsubscribe_secret, "unsubscribe.key"))
 
 
-def _provider_names(settings: Settings) -> dict[str, str]:
+def provider_names(settings: Settings) -> dict[str, str]:
+    """Each channel's provider, naming the shared rate-limit buckets (`<channel>:<provider>`)."""
     return {"email": settings.email_provider, "sms": settings.sms_provider, "whatsapp": settings.whatsapp_provider}
 
 
@@ -77,7 +78,7 @@ class MessagingServices(containers.DeclarativeContainer):
         DeliveryService, uow=adapters.messaging_uow.provider, clock=core.clock, email=outside.email_sender,
         sms=providers_.sms_sender, whatsapp=providers_.whatsapp_sender, limiter=providers_.rate_limiter,
         config=config, consent=consent_policy, directory=adapters.customer_directory,
-        provider_names=providers.Callable(_provider_names, core.settings))
+        provider_names=providers.Callable(provider_names, core.settings))
     inbound = providers.Singleton(InboundService, adapters.messaging_uow.provider, core.clock,
                                   adapters.customer_directory)
     consents = providers.Singleton(ConsentService, adapters.messaging_uow.provider, core.clock, tokens,
