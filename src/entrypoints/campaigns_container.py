@@ -9,7 +9,7 @@ from adapters.crypto.unsubscribe_links import SignedUnsubscribeLinks
 from adapters.dev.reference_lookup import ReferenceLookup
 from adapters.system.provider_lookup import UnanswerableLookup
 from application.campaigns.ab_decider import AbDecider
-from application.campaigns.analytics import AnalyticsService, RecipientScanStatistics
+from application.campaigns.analytics import AnalyticsService
 from application.campaigns.attribution import AttributionService
 from application.campaigns.composer import TrackingLinks
 from application.campaigns.config import CampaignsConfig
@@ -85,8 +85,6 @@ class CampaignsServices(containers.DeclarativeContainer):
                                    adapters.campaign_audience, config)
     tracking = providers.Singleton(TrackingService, adapters.campaigns_uow.provider, core.clock, tracking_tokens,
                                    adapters.campaign_templates)
-    analytics = providers.Singleton(
-        AnalyticsService, adapters.campaigns_uow.provider,
-        providers.Singleton(RecipientScanStatistics, adapters.campaigns_uow.provider),
-        top_links=config.provided.analytics_top_links)
+    analytics = providers.Singleton(AnalyticsService, adapters.campaigns_uow.provider, adapters.campaign_statistics,
+                                    top_links=config.provided.analytics_top_links)
     ab_decider = providers.Singleton(AbDecider, adapters.campaigns_uow.provider)

@@ -52,11 +52,13 @@ from adapters.sqlalchemy.read_models.opt_outs import SqlOptOuts
 from adapters.sqlalchemy.read_models.policies import SqlAlchemyPoliciesReadModel
 from adapters.sqlalchemy.read_models.template_catalogue import SqlCampaignTemplates
 from adapters.sqlalchemy.repositories.campaign_attribution import SqlAttributions
+from adapters.sqlalchemy.repositories.campaign_statistics import SqlCampaignStatistics
 from adapters.sqlalchemy.session_store import SqlAlchemySessionStore
 from adapters.sqlalchemy.uploads_uow import SqlAlchemyUploadsUnitOfWork
 from adapters.storage.local_file_storage import LocalFileStorage
 from adapters.system.clock import SystemClock
 from application.campaigns import attribution as campaigns_events
+from application.campaigns.analytics import RecipientScanStatistics
 from application.policies import event_handlers as policies_events
 from application.policies.cases import RenewalCaseService
 from application.policies.config import PoliciesConfig
@@ -140,6 +142,7 @@ class SqlAdapters(containers.DeclarativeContainer):
     campaign_templates = providers.Singleton(SqlCampaignTemplates, session_factory)
     campaign_opt_outs = providers.Singleton(SqlOptOuts, session_factory)
     campaign_attributions = providers.Singleton(SqlAttributions, session_factory)
+    campaign_statistics = providers.Singleton(SqlCampaignStatistics, session_factory)
 
 
 class MemoryAdapters(containers.DeclarativeContainer):
@@ -165,6 +168,7 @@ class MemoryAdapters(containers.DeclarativeContainer):
     campaign_templates = providers.Singleton(InMemoryCampaignTemplates, store)
     campaign_opt_outs = providers.Singleton(InMemoryOptOuts, store)
     campaign_attributions = providers.Singleton(InMemoryAttributions, store)
+    campaign_statistics = providers.Singleton(RecipientScanStatistics, campaigns_uow.provider)
 
 
 class ProviderAdapters(containers.DeclarativeContainer):
