@@ -245,3 +245,23 @@ async def test_counters_agree_with_the_recipients(container: AppContainer) -> No
                 "SELECT sent_count, failed_count, unknown_count, delivered_count, opened_count, clicked_count, "
                 "replied_count, converted_count FROM campaigns WHERE id = :id"), {"id": cid})).one()
         assert tuple(row) == (3, 1, 1, 2, 1, 1, 1, 1)
+
+
+async def test_a_stale_copy_never_clears_a_first_stamp_written_meanwhile(container: AppContainer) -> None:
+    """The tracking endpoint and the sender hold copies of a row: saving one must not undo the other's stamps."""
+    campaign = await add_campaign(container)
+    assert campaign.id is not None
+    [recipient] = await add_recipients(container, campaign.id, 1)
+    stale = replace(recipient)
+    async with uow(container) as unit:
+        await unit.recipients.save_many([replace(recipient, status=RecipientStatus.SENT, sent_at=NOW,
+                                                 opened_at=NOW + timedelta(minutes=1),
+                                                 replied_at=NOW + timedelta(minutes=2))])
+        await unit.commit()
+    async with uow(container) as unit:
+        await unit.recipients.save_many([replace(stale, status=RecipientStatus.SENT, attempts=3)])
+        await unit.commit()
+    async with uow(container) as unit:
+        found = await unit.recipients.get(recipient.id or 0)
+    assert found is not None and found.attempts == 3
+    assert (found.opened_at, found.replied_at) == (NOW + timedelta(minutes=1), NOW + timedelta(minutes=2))

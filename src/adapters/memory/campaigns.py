@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,6 +24,7 @@ from application.shared.pagination import Page, PageRequest, SortKey
 from domain.campaigns.model import Campaign, CampaignStatus, Recipient, RecipientStatus
 from domain.shared.errors import Conflict, NotFound, ValidationFailed
 
+FIRST_STAMPS = ("delivered_at", "opened_at", "clicked_at", "replied_at", "converted_at")
 __all__ = [
     "CAMPAIGN_SORT", "DECIDED", "InMemoryAudienceSource", "InMemoryCampaignRepository",
     "InMemoryRecipientRepository", "InMemorySegmentRepository", "InMemoryTrackingStore", "recipient_counters",
@@ -193,7 +195,9 @@ class InMemoryRecipientRepository:
             if recipient.id is None or recipient.id not in known:
                 raise NotFound("campaign recipient", recipient.id)
         for recipient in recipients:
-            self._hold(recipient)
+            current = known[recipient.id or 0]
+            kept = {name: getattr(current, name) for name in FIRST_STAMPS if getattr(current, name) is not None}
+            self._hold(dataclasses.replace(recipient, **kept) if kept else recipient)  # first stamps are kept
 
     async def get(self, recipient_id: int) -> Recipient | None:
         found = self._all().get(recipient_id)

@@ -37,6 +37,7 @@ from application.shared.pagination import Page, PageRequest
 from domain.campaigns.model import Recipient, RecipientStatus
 from domain.shared.errors import NotFound
 
+FIRST_STAMPS = frozenset({"delivered_at", "opened_at", "clicked_at", "replied_at", "converted_at"})
 __all__ = ["CHUNK", "DECIDED", "SqlAlchemyRecipientRepository", "recipient_from_row"]
 
 Now = Callable[[], datetime]
@@ -125,7 +126,10 @@ class SqlAlchemyRecipientRepository:
             raise NotFound("campaign recipient", None)
         rows = _recordset()
         now = self._now()
-        changes = {name: rows.c[name] for name in _WRITTEN if name != "campaign_id"}
+        # a first-time stamp (delivered, opened, clicked, replied, converted) once set is kept: a writer holding an
+        # older copy of the row (the tracking endpoint, the sender's batch) never clears one written meanwhile
+        changes = {name: func.coalesce(_R[name], rows.c[name]) if name in FIRST_STAMPS else rows.c[name]
+                   for name in _WRITTEN if name != "campaign_id"}
         stmt = (update(campaign_recipients).where(_R.id == rows.c.id)
                 .values(**changes, updated_at=bindparam("now")).returning(_R.id))
         for start in range(0, len(recipients), CHUNK):
