@@ -2,7 +2,7 @@
 
 The audience excluded opted-out customers at launch; a campaign sending for hours or paused for days meets new
 STOP replies, unsubscribe clicks, bounces and complaints. Each batch asks `OptOuts` once for its addresses; those
-opted out become `failed` with error code `opted_out` (kept apart from send failures: not counted in the batch's
+opted out become `skipped` with error code `opted_out` (kept apart from send failures: not counted in the batch's
 failures, and their claim is not an attempt) and are never handed to a sender.
 """
 
@@ -26,7 +26,7 @@ async def skip_opted_out(uow: CampaignsUnitOfWork, opt_outs: OptOuts, campaign: 
     opted = await opt_outs.opted_out(campaign.channel, [r.address for r in claims])
     skipped = [r for r in claims if r.address in opted]
     for recipient in skipped:
-        recipient.status, recipient.lease_until = RecipientStatus.FAILED, None
+        recipient.status, recipient.lease_until = RecipientStatus.SKIPPED, None
         recipient.attempts = max(0, recipient.attempts - 1)
         recipient.error_code = OPTED_OUT
         recipient.error_message = f"opted out of {campaign.channel} after the campaign was launched"

@@ -40,6 +40,7 @@ class RecipientStatus(StrEnum):
     UNKNOWN = "unknown"  # the claim was in flight when its worker died and the provider cannot tell: a person decides
     HELD_OUT = "held_out"  # the A/B holdout: never sent, measured for comparison
     WAITING = "waiting"  # the A/B remainder: sent the winner once the test decides
+    SKIPPED = "skipped"  # opted out after launch: never sent, not a send failure (error_code says why)
 
 
 @dataclass

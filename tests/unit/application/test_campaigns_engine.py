@@ -588,9 +588,9 @@ async def test_recipients_who_opt_out_during_the_campaign_are_skipped_not_sent(w
     assert [(o.outcome, o.sent, o.failed) for o in outcomes] == [("sent", 9, 0), ("completed", 4, 0)]
     skipped = [r for r in world.recipients(campaign_id) if r.error_code == "opted_out"]
     assert [(r.customer_id, r.status, r.attempts, r.sent_at) for r in skipped] == [
-        (15, RecipientStatus.FAILED, 0, None), (22, RecipientStatus.FAILED, 0, None)]
+        (15, RecipientStatus.SKIPPED, 0, None), (22, RecipientStatus.SKIPPED, 0, None)]
     assert world.sms_per_number().keys().isdisjoint({r.address for r in skipped})
-    assert len(world.sms.sent) == 23 and world.statuses(campaign_id) == {"sent": 23, "failed": 2}
+    assert len(world.sms.sent) == 23 and world.statuses(campaign_id) == {"sent": 23, "skipped": 2}
     assert world.get(campaign_id).status is CampaignStatus.COMPLETED
     assert opt_outs.queries == 3  # one query per batch
 
