@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -31,6 +31,7 @@ from adapters.memory.sms import InMemorySmsSender
 from adapters.system.clock import FixedClock
 from adapters.twilio.sms_sender import TwilioSmsSender
 from application.ports.sms import SmsSender
+from tests.local_http import BackgroundHttpServer
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "fake-auth-token"
@@ -96,21 +97,17 @@ class FakeTwilio:
         self.message_fields: dict[str, Any] = {}  # merged into the Message of the next 201 answers
         self.credentials = {(ACCOUNT_SID, AUTH_TOKEN), (API_KEY_SID, API_KEY_SECRET)}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
+        self._http = BackgroundHttpServer(self._handler())
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._http.url
 
     def start(self) -> None:
-        self._thread.start()
+        self._http.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._http.stop()
 
     def refuse(self, number: str, code: int, message: str, status: int = 400) -> None:
         self.refusals[number] = TwilioReply.error(status, code, message)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -26,17 +26,10 @@ from tests.contract.campaigns_support import (
     issue_due_policy,
     uow,
 )
+from tests.contract.round_trips import unset_fields
 
 S = RecipientStatus
 
-
-def _unset(given: object, defaults: object, *, stamped: frozenset[str] = frozenset()) -> list[str]:
-    """The fields `given` leaves at their default: a round trip of it would not show they are stored."""
-    return [f.name for f in fields(given) if f.name not in {"id", *stamped}  # type: ignore[arg-type]
-            and getattr(given, f.name) == getattr(defaults, f.name)]
-
-
-# --- campaigns ----------------------------------------------------------------------------------------
 
 # --- recipients ---------------------------------------------------------------------------------------
 
@@ -46,7 +39,7 @@ async def test_recipients_round_trip_every_field_and_duplicates_are_skipped(cont
     first, second = await add_customers(container, 2)
     policy_id, _ = await issue_due_policy(container, first)
     given = full_recipient(campaign.id or 0, first, policy_id=policy_id)
-    assert _unset(given, Recipient(id=None, campaign_id=0, customer_id=0, address="")) == []
+    assert unset_fields(given, Recipient(id=None, campaign_id=0, customer_id=0, address="")) == []
     async with uow(container) as unit:
         inserted = await unit.recipients.add_many([
             given, replace(given, address="dup in the batch"), full_recipient(other.id or 0, first),

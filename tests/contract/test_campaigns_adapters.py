@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -21,14 +21,9 @@ from tests.contract.campaigns_support import (
     links,
     uow,
 )
+from tests.contract.round_trips import unset_fields
 
 S = RecipientStatus
-
-
-def _unset(given: object, defaults: object, *, stamped: frozenset[str] = frozenset()) -> list[str]:
-    """The fields `given` leaves at their default: a round trip of it would not show they are stored."""
-    return [f.name for f in fields(given) if f.name not in {"id", *stamped}  # type: ignore[arg-type]
-            and getattr(given, f.name) == getattr(defaults, f.name)]
 
 
 # --- campaigns ----------------------------------------------------------------------------------------
@@ -36,7 +31,7 @@ def _unset(given: object, defaults: object, *, stamped: frozenset[str] = frozens
 async def test_a_campaign_round_trips_every_field_through_add_get_and_save(container: AppContainer) -> None:
     link = await links(container)
     given = full_campaign(link)
-    assert _unset(given, Campaign(id=None, name="", channel=""),
+    assert unset_fields(given, Campaign(id=None, name="", channel=""),
                   stamped=frozenset({"created_at", "updated_at", "completed_at"})) == []
     async with uow(container) as unit:
         added = await unit.campaigns.add(replace(given))

@@ -9,12 +9,15 @@ refused rather than rounded.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from application.ports.payments import MalformedWebhook, PaymentRejected
+import httpx
+
+from application.ports.payments import MalformedWebhook, PaymentRejected, PaymentUnavailable
 
 __all__ = [
     "THREE_DECIMAL_CURRENCIES",
@@ -23,6 +26,7 @@ __all__ = [
     "currency_exponent",
     "from_minor_units",
     "lower_headers",
+    "post_for_object",
     "to_minor_units",
     "unix_time",
 ]
@@ -83,3 +87,27 @@ def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
 def body_digest_event_id(raw_body: bytes) -> str:
     """An event id derived from the body, for a delivery that names none: redeliveries carry the same bytes."""
     return "sha256:" + hashlib.sha256(raw_body).hexdigest()
+
+
+async def post_for_object(client: httpx.AsyncClient, url: str, *, provider: str,
+                          error: Callable[[httpx.Response], Exception], **request: Any) -> dict[str, Any]:
+    """POST to a payment provider and return the JSON object it created (which must carry an `id`).
+
+    Network failures, non-JSON bodies and answers without an id are PaymentUnavailable (`<provider>:network`,
+    `<provider>:bad_response`); an HTTP error is whatever `error` makes of the response."""
+    name = provider.capitalize()
+    try:
+        response = await client.post(url, **request)
+    except httpx.TransportError as exc:
+        raise PaymentUnavailable(f"cannot reach {name}: {type(exc).__name__}: {exc}",
+                                 code=f"{provider}:network") from exc
+    if response.status_code >= 300:
+        raise error(response)
+    try:
+        answer = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise PaymentUnavailable(f"{name} answered with a body that is not JSON",
+                                 code=f"{provider}:bad_response") from exc
+    if not isinstance(answer, dict) or not answer.get("id"):
+        raise PaymentUnavailable(f"{name} answered without an id", code=f"{provider}:bad_response")
+    return answer

@@ -37,7 +37,14 @@ from urllib.parse import quote
 
 import httpx
 
-from adapters.payments import body_digest_event_id, from_minor_units, lower_headers, to_minor_units, unix_time
+from adapters.payments import (
+    body_digest_event_id,
+    from_minor_units,
+    lower_headers,
+    post_for_object,
+    to_minor_units,
+    unix_time,
+)
 from adapters.webhooks.razorpay_signature import SIGNATURE_HEADER, verify_razorpay
 from application.ports.payments import (
     InvalidSignature,
@@ -114,22 +121,8 @@ class RazorpayPaymentGateway:
         return body
 
     async def _post(self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> dict[str, Any]:
-        try:
-            response = await self._client.post(f"{self._base_url}{path}", json=body, auth=self._auth,
-                                               headers=headers or {})
-        except httpx.TransportError as exc:
-            raise PaymentUnavailable(f"cannot reach Razorpay: {type(exc).__name__}: {exc}",
-                                     code="razorpay:network") from exc
-        if response.status_code >= 300:
-            raise razorpay_error(response)
-        try:
-            answer = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise PaymentUnavailable("Razorpay answered with a body that is not JSON",
-                                     code="razorpay:bad_response") from exc
-        if not isinstance(answer, dict) or not answer.get("id"):
-            raise PaymentUnavailable("Razorpay answered without an id", code="razorpay:bad_response")
-        return answer
+        return await post_for_object(self._client, f"{self._base_url}{path}", provider=PROVIDER,
+                                     error=razorpay_error, json=body, auth=self._auth, headers=headers or {})
 
     async def create_link(self, request: PaymentLinkRequest) -> PaymentLink:
         """Create a Standard Payment Link; raises PaymentRejected or PaymentUnavailable."""

@@ -39,7 +39,7 @@ from typing import Any, NamedTuple
 
 import httpx
 
-from adapters.payments import from_minor_units, lower_headers, to_minor_units, unix_time
+from adapters.payments import from_minor_units, lower_headers, post_for_object, to_minor_units, unix_time
 from adapters.webhooks.stripe_signature import DEFAULT_TOLERANCE_SECONDS, SIGNATURE_HEADER, verify_stripe
 from application.ports.payments import (
     InvalidSignature,
@@ -124,21 +124,8 @@ class StripePaymentGateway:
 
     async def _post(self, path: str, form: dict[str, str], idempotency_key: str | None = None) -> dict[str, Any]:
         headers = {**self._headers, **({"Idempotency-Key": idempotency_key} if idempotency_key else {})}
-        try:
-            response = await self._client.post(f"{self._base_url}{path}", data=form, headers=headers)
-        except httpx.TransportError as exc:
-            raise PaymentUnavailable(f"cannot reach Stripe: {type(exc).__name__}: {exc}",
-                                     code="stripe:network") from exc
-        if response.status_code >= 300:
-            raise stripe_error(response)
-        try:
-            answer = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise PaymentUnavailable("Stripe answered with a body that is not JSON",
-                                     code="stripe:bad_response") from exc
-        if not isinstance(answer, dict) or not answer.get("id"):
-            raise PaymentUnavailable("Stripe answered without an id", code="stripe:bad_response")
-        return answer
+        return await post_for_object(self._client, f"{self._base_url}{path}", provider=PROVIDER,
+                                     error=stripe_error, data=form, headers=headers)
 
     async def create_link(self, request: PaymentLinkRequest) -> PaymentLink:
         """Create a Checkout Session; raises PaymentRejected or PaymentUnavailable."""
