@@ -64,6 +64,7 @@ class FakeSmsProvider:
         self.latency = latency
         self.records: list[SentRecord] = []
         self.refused: list[str] = []  # why each refused request was refused
+        self.truncated = 0  # requests cut short by a killed worker (never a message: not refused either)
         self.lookups = 0
         self._lock = threading.Lock()
         self._server = _QuietServer(("127.0.0.1", 0), self._handler())
@@ -138,7 +139,13 @@ class FakeSmsProvider:
                 self.wfile.write(payload)
 
             def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                expected = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(expected)
+                if len(raw) < expected:  # the client was killed while writing: a real server drops it too
+                    with fake._lock:
+                        fake.truncated += 1
+                    self.close_connection = True
+                    return
                 if urlsplit(self.path).path != _MESSAGES_PATH:
                     self._reply(404, {"code": 20404, "message": "not found", "status": 404})
                     return
