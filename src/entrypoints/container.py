@@ -59,17 +59,26 @@ from adapters.storage.local_file_storage import LocalFileStorage
 from adapters.system.clock import SystemClock
 from application.campaigns import attribution as campaigns_events
 from application.campaigns.analytics import RecipientScanStatistics
+from application.payments import event_handlers as payments_events
+from application.policies import desk_event_handlers as desk_events
 from application.policies import event_handlers as policies_events
 from application.policies.cases import RenewalCaseService
 from application.policies.config import PoliciesConfig
 from application.policies.customers import CustomerService
 from application.policies.policies import PolicyService
+from application.reminders import event_handlers as reminders_events
 from application.shared.events import EventRouter
 from application.shared.outbox_relay import OutboxRelay
+from entrypoints.analytics_container import AnalyticsMemoryAdapters, AnalyticsServices, AnalyticsSqlAdapters
+from entrypoints.bridges import Bridges
 from entrypoints.campaigns_container import CampaignsServices
+from entrypoints.case_views_container import CaseViewsMemoryAdapters, CaseViewsServices, CaseViewsSqlAdapters
+from entrypoints.desk_container import DeskMemoryAdapters, DeskServices, DeskSqlAdapters
 from entrypoints.identity_container import IdentityServices
 from entrypoints.messaging_container import MessagingServices
 from entrypoints.messaging_providers import DEV_WHATSAPP_TEMPLATES, MessagingProviders
+from entrypoints.payments_container import PaymentsMemoryAdapters, PaymentsServices, PaymentsSqlAdapters
+from entrypoints.reminders_container import RemindersMemoryAdapters, RemindersServices, RemindersSqlAdapters
 from entrypoints.settings import Settings
 from entrypoints.uploads_container import UploadsServices
 
@@ -80,7 +89,10 @@ def build_router() -> EventRouter:
     """Every context subscribes its event handlers here."""
     router = EventRouter()
     policies_events.subscribe(router)
+    desk_events.subscribe(router)
     campaigns_events.subscribe(router)
+    payments_events.subscribe(router)
+    reminders_events.subscribe(router)
     return router
 
 
@@ -239,6 +251,12 @@ class AppContainer:
     messaging_providers: MessagingProviders
     messaging: MessagingServices
     campaigns: CampaignsServices
+    bridges: Bridges
+    desk: DeskServices
+    case_views: CaseViewsServices
+    payments: PaymentsServices
+    reminders: RemindersServices
+    analytics: AnalyticsServices
 
 
 def _assemble(settings: Settings, adapters_cls: type[SqlAdapters] | type[MemoryAdapters]) -> AppContainer:
@@ -264,8 +282,20 @@ def _assemble(settings: Settings, adapters_cls: type[SqlAdapters] | type[MemoryA
     messaging = MessagingServices(core=core, adapters=adapters, outside=outside, providers_=messaging_providers)
     campaigns = CampaignsServices(core=core, adapters=adapters, outside=outside, messaging=messaging,
                                   providers_=messaging_providers)
+    sql = adapters_cls is SqlAdapters
+    bridges = Bridges(core=core, application=application, messaging=messaging)
+
+    def storage(sql_cls: type[Any], memory_cls: type[Any]) -> Any:
+        return (sql_cls if sql else memory_cls)(core=core, adapters=adapters)
+
+    common = {"core": core, "adapters": adapters, "outside": outside, "bridges": bridges}
+    desk = DeskServices(storage=storage(DeskSqlAdapters, DeskMemoryAdapters), **common)
+    case_views = CaseViewsServices(storage=storage(CaseViewsSqlAdapters, CaseViewsMemoryAdapters), **common)
+    payments = PaymentsServices(storage=storage(PaymentsSqlAdapters, PaymentsMemoryAdapters), **common)
+    reminders = RemindersServices(storage=storage(RemindersSqlAdapters, RemindersMemoryAdapters), **common)
+    analytics = AnalyticsServices(storage=storage(AnalyticsSqlAdapters, AnalyticsMemoryAdapters), **common)
     return AppContainer(settings, core, adapters, outside, application, identity, uploads, messaging_providers,
-                        messaging, campaigns)
+                        messaging, campaigns, bridges, desk, case_views, payments, reminders, analytics)
 
 
 def build_container(settings: Settings) -> AppContainer:

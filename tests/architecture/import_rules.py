@@ -29,7 +29,7 @@ from pathlib import Path
 __all__ = ["CONTEXTS", "CORE_SHARED", "Import", "violations"]
 
 CONTEXTS = frozenset({
-    "identity", "policies", "uploads", "messaging", "campaigns", "inbox", "assistant", "surveys", "claims",
+    "identity", "policies", "uploads", "messaging", "campaigns", "reminders", "inbox", "assistant", "surveys", "claims",
     "files", "notifications", "payments", "analytics",
 })
 LAYERS = frozenset({"domain", "application", "adapters", "entrypoints"})

@@ -81,6 +81,15 @@ class Tables:
     recipient_stamps: dict[int, datetime] = field(default_factory=dict)  # recipient id -> updated_at
     segments: dict[int, SavedSegment] = field(default_factory=dict)
     tracking_hits: list[TrackingRow] = field(default_factory=list)
+    # the renewal desk (issue 7): each context's memory adapters choose the record types they keep here
+    case_events: dict[int, Any] = field(default_factory=dict)
+    agent_capacities: dict[int, Any] = field(default_factory=dict)  # user id -> record
+    policy_terms: dict[int, Any] = field(default_factory=dict)
+    reminder_ladders: dict[str, Any] = field(default_factory=dict)  # policy type -> record
+    reminder_sends: dict[int, Any] = field(default_factory=dict)
+    payments: dict[int, Any] = field(default_factory=dict)
+    payment_events: dict[int, Any] = field(default_factory=dict)
+    payment_refunds: dict[int, Any] = field(default_factory=dict)
 
 
 class MemoryStore:

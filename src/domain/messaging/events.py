@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from domain.shared.events import DomainEvent
 
-__all__ = ["InboundMessageReceived"]
+__all__ = ["InboundMessageReceived", "MessageFailed", "MessageSent"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,3 +28,35 @@ class InboundMessageReceived(DomainEvent):
     at: datetime
     provider_message_id: str
     opt_keyword: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSent(DomainEvent):
+    """A provider accepted a message about a case (recorded only when `case_id` is set): the case counts a contact."""
+
+    name: ClassVar[str] = "messaging.message_sent"
+    entity_type: ClassVar[str] = "message"
+    entity_key: ClassVar[str] = "message_id"
+    message_id: int
+    case_id: int
+    customer_id: int | None
+    channel: str
+    purpose: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFailed(DomainEvent):
+    """A message about a case failed for good (at sending, or reported undelivered/failed by the provider):
+    reminders fall back to the next channel."""
+
+    name: ClassVar[str] = "messaging.message_failed"
+    entity_type: ClassVar[str] = "message"
+    entity_key: ClassVar[str] = "message_id"
+    message_id: int
+    case_id: int
+    customer_id: int | None
+    channel: str
+    purpose: str | None
+    error_code: str | None
+    at: datetime

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -19,6 +19,7 @@ from domain.shared.events import EventRecorder
 
 __all__ = [
     "CASE_STATUS_RANK",
+    "CLOSED_CASE_STATUSES",
     "POLICY_STATUS_RANK",
     "PRIORITY_RANK",
     "CasePriority",
@@ -63,6 +64,9 @@ class CasePriority(StrEnum):
     HIGH = "high"
     URGENT = "urgent"
 
+
+# a closed case takes no more reminders, links or assignments (see domain.policies.case_workflow for the moves)
+CLOSED_CASE_STATUSES = frozenset({CaseStatus.RENEWED, CaseStatus.LAPSED, CaseStatus.LOST, CaseStatus.CANCELLED})
 
 PRIORITY_RANK = {CasePriority.LOW: 1, CasePriority.MEDIUM: 2, CasePriority.HIGH: 3, CasePriority.URGENT: 4}
 # statuses sort in the order a case (or a policy) moves through them, not alphabetically
@@ -178,12 +182,21 @@ class RenewalCase(EventRecorder):
     escalated_to: int | None = None
     escalation_reason: str | None = None
     escalated_at: datetime | None = None
+    assigned_at: datetime | None = None
+    first_contact_date: datetime | None = None
+    closed_at: datetime | None = None
+    # what needs a person's eye, e.g. {"code": "amount_mismatch", "message": ..., "at": ISO time, "paymentId": 4}
+    flags: list[dict[str, Any]] = field(default_factory=list)
     id: int | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
     def __post_init__(self) -> None:
         EventRecorder.__init__(self)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in CLOSED_CASE_STATUSES
 
     def opened(self) -> None:
         """Record that this case was opened (call once its id is known)."""

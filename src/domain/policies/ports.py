@@ -35,7 +35,10 @@ class PolicyRepository(Protocol):
 
 
 class RenewalCaseRepository(Protocol):
-    async def get(self, case_id: int) -> RenewalCase | None: ...
+    async def get(self, case_id: int) -> RenewalCase | None:
+        """The case, locked for update until the unit of work ends."""
+        ...
+    async def save(self, case: RenewalCase) -> None: ...
     async def open_due_cases(self, *, today: date, window_days: int,
                              policy_id: int | None = None) -> list[RenewalCase]:
         """Open one case per due policy term that has none yet; return only the cases it opened.

@@ -15,9 +15,12 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from domain.shared.ids import EntityId
 from entrypoints.container import AppContainer
+from entrypoints.http.analytics import ROUTES as ANALYTICS_ROUTES
 from entrypoints.http.campaigns.campaigns import CampaignController
 from entrypoints.http.campaigns.segments import SegmentController
 from entrypoints.http.campaigns.tracking import TrackingController
+from entrypoints.http.case_views import ROUTES as CASE_VIEW_ROUTES
+from entrypoints.http.desk import ROUTES as DESK_ROUTES
 from entrypoints.http.envelope import JsonResponse
 from entrypoints.http.errors import exception_handlers
 from entrypoints.http.events import user_events_socket
@@ -35,12 +38,14 @@ from entrypoints.http.messaging.communication import CommunicationController
 from entrypoints.http.messaging.templates import TemplateController
 from entrypoints.http.messaging.unsubscribe import ConsentController, UnsubscribeController
 from entrypoints.http.messaging.webhooks import WebhookController
+from entrypoints.http.payments import ROUTES as PAYMENT_ROUTES
 from entrypoints.http.policies.controllers import (
     CaseController,
     CustomerController,
     PolicyController,
     PolicyTypeController,
 )
+from entrypoints.http.reminders import ROUTES as REMINDER_ROUTES
 from entrypoints.http.request_id import RequestIdMiddleware
 from entrypoints.http.uploads.controllers import upload_controller
 from entrypoints.logging import configure_logging
@@ -86,6 +91,7 @@ def create_app(container: AppContainer) -> Litestar:
                         upload_controller(settings.upload_max_mb * 2**20),
                         TemplateController, CommunicationController, ConsentController, WebhookController,
                         UnsubscribeController, CampaignController, SegmentController, TrackingController,
+                        *DESK_ROUTES, *CASE_VIEW_ROUTES, *PAYMENT_ROUTES, *REMINDER_ROUTES, *ANALYTICS_ROUTES,
                         user_events_socket],
         guards=[authorize],
         lifespan=[lifespan],

@@ -20,6 +20,7 @@ from entrypoints.logging import configure_logging
 from entrypoints.resources import open_resources
 from entrypoints.runtime import freeze_startup_objects, hand_over_the_gil_sooner
 from entrypoints.settings import Settings
+from entrypoints.worker import analytics_tasks, desk_tasks, payments_tasks, reminders_tasks
 from entrypoints.worker.tasks import (
     apply_provider_event,
     decide_ab_tests,
@@ -57,6 +58,10 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ctx["uploads"] = container.uploads
         ctx["messaging"] = container.messaging
         ctx["campaigns"] = container.campaigns
+        ctx["desk"] = container.desk
+        ctx["payments"] = container.payments
+        ctx["reminders"] = container.reminders
+        ctx["analytics"] = container.analytics
         ctx["http"] = container.messaging_providers.http_client()
         ctx["stack"] = stack
         freeze_startup_objects()
@@ -81,6 +86,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             func(send_campaign_batch, name=SEND_CAMPAIGN_BATCH, max_tries=1000, timeout=240),
             func(record_campaign_reply, name=RECORD_REPLY, max_tries=10, timeout=30),
             func(record_campaign_conversion, name=RECORD_CONVERSION, max_tries=10, timeout=30),
+            *desk_tasks.FUNCTIONS, *payments_tasks.FUNCTIONS, *reminders_tasks.FUNCTIONS, *analytics_tasks.FUNCTIONS,
         ],
         "cron_jobs": [
             cron(resume_stalled_uploads, name="uploads.resume_stalled", second={15, 45}, run_at_startup=True,
@@ -96,6 +102,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
                  timeout=60, keep_result=0),
             cron(decide_ab_tests, name="campaigns.decide_ab_tests", second={20}, run_at_startup=True, timeout=60,
                  keep_result=0),
+            *desk_tasks.CRON_JOBS, *payments_tasks.CRON_JOBS, *reminders_tasks.CRON_JOBS, *analytics_tasks.CRON_JOBS,
         ],
         "on_startup": startup,
         "on_shutdown": shutdown,

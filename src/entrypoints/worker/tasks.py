@@ -14,10 +14,14 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from adapters.webhooks.sns_signature import DEFAULT_SNS_HOST_PATTERN
 from application.ports.email import EmailUnavailable
 from application.ports.whatsapp import WhatsAppUnavailable
+from entrypoints.analytics_container import AnalyticsServices
 from entrypoints.campaigns_container import CampaignsServices
 from entrypoints.container import Application
+from entrypoints.desk_container import DeskServices
 from entrypoints.identity_container import IdentityServices
 from entrypoints.messaging_container import MessagingServices
+from entrypoints.payments_container import PaymentsServices
+from entrypoints.reminders_container import RemindersServices
 from entrypoints.uploads_container import UploadsServices
 
 __all__ = [
@@ -51,6 +55,10 @@ class JobContext(TypedDict, total=False):
     uploads: UploadsServices
     messaging: MessagingServices
     campaigns: CampaignsServices
+    desk: DeskServices
+    payments: PaymentsServices
+    reminders: RemindersServices
+    analytics: AnalyticsServices
     http: httpx.AsyncClient
     job_id: str
     job_try: int

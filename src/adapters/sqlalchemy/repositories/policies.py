@@ -142,6 +142,9 @@ class SqlAlchemyRenewalCaseRepository(_Repository):
         row = await self._row(case_id)
         return None if row is None else _case(dict(row._mapping))
 
+    async def save(self, case: RenewalCase) -> None:
+        await self._update(case)
+
     async def open_due_cases(self, *, today: date, window_days: int,
                              policy_id: int | None = None) -> list[RenewalCase]:
         result = await self._session.execute(_OPEN_DUE_CASES, {

@@ -3,17 +3,20 @@
 from adapters.sqlalchemy.tables import (
     assistant,
     campaigns,
+    cases,
     claims,
     files,
     identity,
     inbox,
     messaging,
     notifications,
+    payments,
     policies,
+    reminders,
     shared,
     surveys,
     uploads,
 )
 
-__all__ = ["assistant", "campaigns", "claims", "files", "identity", "inbox", "messaging", "notifications",
-           "policies", "shared", "surveys", "uploads"]
+__all__ = ["assistant", "campaigns", "cases", "claims", "files", "identity", "inbox", "messaging", "notifications",
+           "payments", "policies", "reminders", "shared", "surveys", "uploads"]

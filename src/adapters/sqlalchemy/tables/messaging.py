@@ -107,6 +107,8 @@ messages = Table(
     Column("whatsapp_language", String(20)),
     Column("parameters", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("transactional", Boolean, nullable=False, server_default=text("false")),
+    # why the message exists: "reminder", "payment_link", "receipt", ... (NULL: sent by a person or a campaign)
+    Column("purpose", String(30)),
     Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("provider", String(20)),
     Column("provider_message_id", String(255)),

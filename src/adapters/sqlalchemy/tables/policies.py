@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 
@@ -104,6 +105,12 @@ renewal_cases = Table(
     Column("escalated_to", Integer, ForeignKey("users.id")),
     Column("escalation_reason", Text),
     Column("escalated_at", DateTime(timezone=True)),
+    # the desk's workflow (issue 7): when a person first got the case, when it was first contacted and closed,
+    # and what needs a person's eye (amount mismatches, partial payments): [{"code", "message", "at", ...}]
+    Column("assigned_at", DateTime(timezone=True)),
+    Column("first_contact_date", DateTime(timezone=True)),
+    Column("closed_at", DateTime(timezone=True)),
+    Column("flags", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     created_at(),
     updated_at(),
     UniqueConstraint("policy_id", "term_end_date", name="uq_renewal_cases_policy_term"),
@@ -111,4 +118,5 @@ renewal_cases = Table(
     Index("idx_renewal_cases_assigned", "assigned_to"),
     Index("idx_renewal_cases_batch", "batch_id"),
     Index("idx_renewal_cases_escalated", "escalated_to"),
+    Index("ix_renewal_cases_term_end_date", "term_end_date"),
 )

@@ -1,0 +1,9 @@
+"""HTTP controllers of the reminders area; `ROUTES` is what the app registers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["ROUTES"]
+
+ROUTES: list[Any] = []
