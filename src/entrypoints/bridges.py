@@ -5,14 +5,34 @@ from __future__ import annotations
 
 from dependency_injector import containers, providers
 
-from adapters.memory.case_messenger import InMemoryCaseMessenger
+from application.messaging.case_sending import CaseMessageSender
+from application.policies.cases import RenewalCaseService
+from application.shared.visibility import EVERYTHING
+from domain.policies.model import CLOSED_CASE_STATUSES
+from domain.shared.errors import NotFound
 
-__all__ = ["Bridges"]
+__all__ = ["Bridges", "PolicyCaseGate"]
+
+
+class PolicyCaseGate:
+    """messaging's CaseGate over the policies context: a case's status when it is closed."""
+
+    def __init__(self, cases: RenewalCaseService) -> None:
+        self._cases = cases
+
+    async def closed_status(self, case_id: int) -> str | None:
+        try:
+            case = await self._cases.get(case_id, EVERYTHING)
+        except NotFound:
+            return None
+        return case.status if case.status in CLOSED_CASE_STATUSES else None
 
 
 class Bridges(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
+    adapters = providers.DependenciesContainer()
     application = providers.DependenciesContainer()  # Application: customers, policies, cases
     messaging = providers.DependenciesContainer()  # MessagingServices
-    # replaced by the messaging bridge (templates by name, consent, quiet hours, delivery)
-    case_messenger = providers.Singleton(InMemoryCaseMessenger)
+    case_messenger = providers.Singleton(CaseMessageSender, sending=messaging.sending,
+                                         uow=adapters.messaging_uow.provider, directory=adapters.customer_directory)
+    case_gate = providers.Singleton(PolicyCaseGate, application.cases)

@@ -279,11 +279,12 @@ def _assemble(settings: Settings, adapters_cls: type[SqlAdapters] | type[MemoryA
         messaging_providers.whatsapp_sender.override(providers.Singleton(InMemoryWhatsAppSender))
         messaging_providers.whatsapp_catalogue.override(
             providers.Singleton(InMemoryTemplateCatalogue, providers.Object(DEV_WHATSAPP_TEMPLATES)))
-    messaging = MessagingServices(core=core, adapters=adapters, outside=outside, providers_=messaging_providers)
+    messaging = MessagingServices(core=core, adapters=adapters, outside=outside, providers_=messaging_providers,
+                                  policies=application)
     campaigns = CampaignsServices(core=core, adapters=adapters, outside=outside, messaging=messaging,
                                   providers_=messaging_providers)
     sql = adapters_cls is SqlAdapters
-    bridges = Bridges(core=core, application=application, messaging=messaging)
+    bridges = Bridges(core=core, adapters=adapters, application=application, messaging=messaging)
 
     def storage(sql_cls: type[Any], memory_cls: type[Any]) -> Any:
         return (sql_cls if sql else memory_cls)(core=core, adapters=adapters)

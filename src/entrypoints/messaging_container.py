@@ -17,6 +17,7 @@ from application.messaging.sending import SendingService
 from application.messaging.templates import TemplateService
 from application.messaging.whatsapp_sync import WhatsAppTemplateSync
 from application.ports.rate_limits import RateLimit
+from entrypoints.bridges import PolicyCaseGate
 from entrypoints.http.messaging.webhook_secrets import SnsVerifier, WebhookSecrets
 from entrypoints.link_secrets import link_secret
 from entrypoints.settings import Settings
@@ -63,6 +64,7 @@ class MessagingServices(containers.DeclarativeContainer):
     adapters = providers.DependenciesContainer()  # messaging_uow, customer_directory
     outside = providers.DependenciesContainer()  # email_sender, arq_pool
     providers_ = providers.DependenciesContainer()  # MessagingProviders
+    policies = providers.DependenciesContainer()  # Application: cases (a reminder of a closed case is dropped)
     sns_verifier = providers.Singleton(
         SnsMessageVerifier, providers.Callable(httpx_certificate_fetcher, providers_.http_client), clock=core.clock)
 
@@ -78,7 +80,8 @@ class MessagingServices(containers.DeclarativeContainer):
         DeliveryService, uow=adapters.messaging_uow.provider, clock=core.clock, email=outside.email_sender,
         sms=providers_.sms_sender, whatsapp=providers_.whatsapp_sender, limiter=providers_.rate_limiter,
         config=config, consent=consent_policy, directory=adapters.customer_directory,
-        provider_names=providers.Callable(provider_names, core.settings))
+        provider_names=providers.Callable(provider_names, core.settings),
+        cases=providers.Singleton(PolicyCaseGate, policies.cases))
     inbound = providers.Singleton(InboundService, adapters.messaging_uow.provider, core.clock,
                                   adapters.customer_directory)
     consents = providers.Singleton(ConsentService, adapters.messaging_uow.provider, core.clock, tokens,

@@ -18,10 +18,11 @@ from typing import Literal
 
 import msgspec
 
+from application.messaging.case_outcomes import record_case_outcome
 from application.messaging.config import MessagingConfig
 from application.messaging.consent_policy import ConsentPolicy
 from application.messaging.message_views import public_message_id
-from application.messaging.ports import CustomerContact, CustomerDirectory, MessagingUnitOfWork
+from application.messaging.ports import CaseGate, CustomerContact, CustomerDirectory, MessagingUnitOfWork
 from application.ports.email import EmailRejected, EmailSender, EmailUnavailable, OutboundEmail
 from application.ports.rate_limits import RateLimiter
 from application.ports.sms import OutboundSms, SmsRejected, SmsSender, SmsUnavailable
@@ -65,7 +66,7 @@ class DeliveryService:
     def __init__(self, *, uow: Callable[[], MessagingUnitOfWork], clock: Clock, email: EmailSender, sms: SmsSender,
                  whatsapp: WhatsAppSender, limiter: RateLimiter, config: MessagingConfig, consent: ConsentPolicy,
                  directory: CustomerDirectory, provider_names: dict[str, str],
-                 random: Callable[[], float] = random_module.random) -> None:
+                 random: Callable[[], float] = random_module.random, cases: CaseGate | None = None) -> None:
         self._uow = uow
         self._clock = clock
         self._email = email
@@ -77,6 +78,7 @@ class DeliveryService:
         self._directory = directory
         self._providers = provider_names
         self._random = random
+        self._cases = cases
 
     async def deliver(self, message_id: int) -> DeliveryOutcome:
         async with self._uow() as uow:
@@ -86,6 +88,7 @@ class DeliveryService:
             if message.status is not MessageStatus.QUEUED:
                 return DeliveryOutcome(outcome="skipped", detail=f"already {message.status}")
             now = self._clock.now()
+            before = MessageStatus(message.status)
             contact = None if message.transactional else await self._contact(message)
             opening = self._opening(message, contact, now)
             if opening > now:
@@ -95,7 +98,7 @@ class DeliveryService:
             if refusal is not None:
                 code, text = refusal
                 message.fail(code, text, now)
-                await self._save(uow, message)
+                await self._save(uow, message, before)
                 return DeliveryOutcome(outcome="failed", detail=code)
             provider = self._providers.get(message.channel.value, message.channel.value)
             bucket = f"{message.channel.value}:{provider}"
@@ -104,7 +107,7 @@ class DeliveryService:
                 return DeliveryOutcome(outcome="retry", retry_in=self._config.limiter_max_wait,
                                        detail=f"rate limit of {bucket}")
             outcome = await self._send(message, provider)
-            await self._save(uow, message)
+            await self._save(uow, message, before)
             return outcome
 
     def _opening(self, message: Message, contact: CustomerContact | None, now: datetime) -> datetime:
@@ -118,8 +121,12 @@ class DeliveryService:
 
     async def _refusal(self, uow: MessagingUnitOfWork, message: Message,
                        contact: CustomerContact | None) -> tuple[str, str] | None:
-        """(code, text) when the message may no longer go: the recipient opted out, or the WhatsApp window of a
-        free-text message closed while it waited."""
+        """(code, text) when the message may no longer go: a reminder whose case closed (paid, renewed, lost...),
+        the recipient opted out, or the WhatsApp window of a free-text message closed while it waited."""
+        if message.purpose == "reminder" and message.case_id is not None and self._cases is not None:
+            closed = await self._cases.closed_status(message.case_id)
+            if closed is not None:
+                return "case_closed", f"the case is {closed}: its reminders stopped"
         if not message.transactional:
             allowed, reason = await self._consent.allowed(uow, message.channel, message.recipient, contact)
             if not allowed:
@@ -181,8 +188,9 @@ class DeliveryService:
         message.provider_message_id = sent_whatsapp.provider_message_id
         return MessageStatus.SENT.value
 
-    async def _save(self, uow: MessagingUnitOfWork, message: Message) -> None:
+    async def _save(self, uow: MessagingUnitOfWork, message: Message, before: MessageStatus) -> None:
         await uow.messages.save(message)
+        record_case_outcome(uow, message, before, self._clock.now())
         await uow.commit()
 
 

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from application.messaging.case_outcomes import record_case_outcome
 from application.messaging.consent import record_decision
 from application.messaging.ports import CustomerDirectory, MessagingUnitOfWork
 from application.messaging.provider_payloads import (
@@ -169,10 +170,12 @@ class InboundService:
         message = await self._find(uow, report.provider_message_id, report.reference)
         if message is None:
             return  # not one of ours (or already deleted): nothing to update
+        before = MessageStatus(message.status)
         _report(message, report.status, report.at or received_at, report.error_code, report.error_text)
         if report.cost is not None:
             message.cost, message.currency = report.cost, report.currency or message.currency
         await uow.messages.save(message)
+        record_case_outcome(uow, message, before, received_at)
 
     # --- customers' messages ------------------------------------------------------------------------------------
 
@@ -217,8 +220,10 @@ class InboundService:
             text = event.detail or f"{event.bounce_type} bounce ({event.bounce_subtype})"
         elif event.event_type == "Reject":
             code, text = "ses:reject", event.detail or "rejected by SES"
+        before = MessageStatus(message.status)
         _report(message, outcome, at, code, text)
         await uow.messages.save(message)
+        record_case_outcome(uow, message, before, at)
 
     async def _suppress(self, uow: MessagingUnitOfWork, addresses: tuple[str, ...], source: ConsentSource,
                         reason: str, at: datetime) -> None:

@@ -15,6 +15,7 @@ from application.shared.pagination import Page, PageRequest
 from domain.messaging.model import Channel, Consent, Message, ProviderEvent, Template, WhatsAppTemplate
 
 __all__ = [
+    "CaseGate",
     "ConsentRepository",
     "ConversationWindows",
     "CustomerContact",
@@ -147,6 +148,14 @@ class CustomerContact(msgspec.Struct, frozen=True, kw_only=True):
     phone: str | None = None  # E.164
     timezone: str | None = None
     preferences: dict[str, bool] = {}  # channel -> allowed, from the upload's communication_preferences
+
+
+class CaseGate(Protocol):
+    """Whether a case is closed (renewed, lapsed, lost, cancelled): its queued reminders are dropped at delivery."""
+
+    async def closed_status(self, case_id: int) -> str | None:
+        """The case's status when it is closed, else None (also None for an unknown case)."""
+        ...
 
 
 class CustomerDirectory(Protocol):

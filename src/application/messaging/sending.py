@@ -150,9 +150,18 @@ class SendingService:
 
     # --- the common path -------------------------------------------------------------------------------------
 
+    async def send_for_case(self, cmd: SendSms | SendEmail | SendWhatsApp, *, purpose: str,
+                            idempotency_key: str) -> SendAccepted:
+        """A system send about a case (reminder, payment link, receipt): the same checks, marked with `purpose`."""
+        if isinstance(cmd, SendSms):
+            return await self._send(Channel.SMS, cmd, None, idempotency_key, self._compose_sms, purpose)
+        if isinstance(cmd, SendEmail):
+            return await self._send(Channel.EMAIL, cmd, None, idempotency_key, self._compose_email, purpose)
+        return await self._send(Channel.WHATSAPP, cmd, None, idempotency_key, self._whatsapp.compose, purpose)
+
     async def _send(self, channel: Channel, cmd: Command, user_id: int | None, idempotency_key: str | None,
                     compose: Callable[[MessagingUnitOfWork, Command, Draft], Awaitable[Message | None]],
-                    ) -> SendAccepted:
+                    purpose: str | None = None) -> SendAccepted:
         key = _idempotency_key(idempotency_key)
         request_hash = _request_hash(channel, cmd)
         if key is not None and (replay := await self._replay(user_id, key, request_hash)) is not None:
@@ -169,6 +178,7 @@ class SendingService:
             message.customer_id = draft.contact.customer_id if draft.contact else None
             message.case_id = _reference(cmd.case_id, "case", "caseId")
             message.transactional = draft.transactional
+            message.purpose = purpose
             message.not_before = draft.deliver_at if draft.deliver_at > draft.now else None
             message.created_by, message.idempotency_key, message.request_hash = user_id, key, request_hash
             try:

@@ -1,4 +1,5 @@
-"""The starter library seeded into `templates`: renewal reminders, payment link, receipt and lapse notice.
+"""The starter library seeded into `templates`: renewal reminders (30/15/7/1 days before, 3 days overdue), payment
+link, receipt and lapse notice.
 
 One entry per (name, channel, language); another language is more entries with the same names and their own
 `language`. Variables come from the preview's sample table (`customer_name`, `policy_number`, `renewal_date`,
@@ -131,6 +132,16 @@ _LAPSE_EMAIL = _email(
     "it.</p>")
 
 
+_OVERDUE_EMAIL = _email(
+    "<p>Dear {customer_name},</p>",
+    "<p>The renewal of your policy <strong>{policy_number}</strong> was due on <strong>{renewal_date}</strong> and "
+    "we have not received the premium yet. Your policy is in its grace period: please renew now to keep your "
+    "cover.</p>",
+    "<p>Renewal premium: <strong>&#8377;{renewal_amount}</strong></p>",
+    _button("renewal_link", "Renew now"),
+    "<p>If you have already paid, please ignore this message.</p>")
+
+
 def _payments_and_lapse(language: str) -> list[StarterTemplate]:
     def three(name: str, category: str, subject: str, email: str, sms: str, whatsapp: str) -> list[StarterTemplate]:
         return [
@@ -153,6 +164,12 @@ def _payments_and_lapse(language: str) -> list[StarterTemplate]:
                "Hello {customer_name},\n\nThank you, we have received your payment.\n"
                "Policy: *{policy_number}*\nAmount: *\u20b9{amount}*\nDate: {payment_date}\n"
                "Receipt no.: {receipt_number}"),
+        *three("renewal_overdue_3_days", "renewal", "Policy {policy_number}: your renewal is overdue", _OVERDUE_EMAIL,
+               "Dear {customer_name}, the renewal of policy {policy_number} was due on {renewal_date} and is not paid "
+               "yet. Pay Rs. {renewal_amount} within the grace period to stay covered: {renewal_link}",
+               "Hello {customer_name},\n\nThe renewal of your policy *{policy_number}* was due on *{renewal_date}* "
+               "and we have not received it yet. Please pay *\u20b9{renewal_amount}* within the grace period to stay "
+               "covered.\n\nRenew online: {renewal_link}"),
         *three("lapse_notice", "lapse", "Your policy {policy_number} has lapsed", _LAPSE_EMAIL,
                "Dear {customer_name}, your policy {policy_number} lapsed on {expiry_date} as the premium was not "
                "received. You are not covered. Restore your cover: {renewal_link}",

@@ -87,6 +87,7 @@ class Message:
     whatsapp_language: str | None = None
     parameters: list[str] = field(default_factory=list)  # the WhatsApp template's body parameters, in order
     transactional: bool = False  # a receipt: sent even to an opted-out recipient
+    purpose: str | None = None  # why it exists: reminder, payment_link, receipt, ... (None: a person or a campaign)
     # What delivery passes on besides the content: an e-mail's extra headers (`List-Unsubscribe`, ...); for SMS
     # and WhatsApp, the provider options `dlt_template_id`, `media_type`, `media_link` and `filename`.
     headers: dict[str, str] = field(default_factory=dict)

@@ -281,7 +281,7 @@ def test_preview_request_values_become_text() -> None:
 # the starter library
 
 async def test_seeding_adds_the_library_once(templates: TemplateService) -> None:
-    assert await templates.seed_starter_library() == len(STARTER_TEMPLATES) == 21
+    assert await templates.seed_starter_library() == len(STARTER_TEMPLATES) == 24
     assert await templates.seed_starter_library() == 0
     page = await templates.list(TemplateFilters(), ALL)
     kinds = {(v.name, v.type, v.language) for v in page.items}
@@ -304,7 +304,7 @@ async def test_starter_templates_pass_the_same_validation_as_the_api(templates: 
 async def test_starter_sms_are_gsm7_within_two_segments(templates: TemplateService) -> None:
     await templates.seed_starter_library()
     page = await templates.list(TemplateFilters(channels=(Channel.SMS,)), ALL)
-    assert len(page.items) == 7
+    assert len(page.items) == 8
     for view in page.items:
         assert sms_encoding(view.content).encoding == GSM7, view.name
         preview = await templates.preview(int(view.id.removeprefix("template-")), None)

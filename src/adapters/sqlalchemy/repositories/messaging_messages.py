@@ -31,7 +31,7 @@ _M = messages.c
 MESSAGE_SORT: dict[str, ColumnElement[Any]] = {"createdAt": _M.created_at, "updatedAt": _M.updated_at}
 # the columns that are a Message attribute of the same name
 _PLAIN = ("recipient", "body", "subject", "html", "customer_id", "case_id", "campaign_id", "template_id",
-          "whatsapp_template", "whatsapp_language", "transactional", "provider", "provider_message_id",
+          "whatsapp_template", "whatsapp_language", "transactional", "purpose", "provider", "provider_message_id",
           "error_code", "error_text", "cost", "currency", "encoding", "segments", "attempts", "not_before",
           "idempotency_key", "request_hash", "created_by")
 
