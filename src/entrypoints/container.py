@@ -25,6 +25,7 @@ from adapters.memory.jobs import InMemoryJobQueue
 from adapters.memory.login_throttle import InMemoryLoginThrottle
 from adapters.memory.messaging import InMemoryCustomerDirectory
 from adapters.memory.messaging_uow import InMemoryMessagingUnitOfWork
+from adapters.memory.notifications import InMemoryNotifications
 from adapters.memory.opt_outs import InMemoryOptOuts
 from adapters.memory.read_models import InMemoryPoliciesReadModel
 from adapters.memory.session_store import InMemorySessionStore
@@ -53,6 +54,7 @@ from adapters.sqlalchemy.read_models.policies import SqlAlchemyPoliciesReadModel
 from adapters.sqlalchemy.read_models.template_catalogue import SqlCampaignTemplates
 from adapters.sqlalchemy.repositories.campaign_attribution import SqlAttributions
 from adapters.sqlalchemy.repositories.campaign_statistics import SqlCampaignStatistics
+from adapters.sqlalchemy.repositories.notifications import SqlNotifications
 from adapters.sqlalchemy.session_store import SqlAlchemySessionStore
 from adapters.sqlalchemy.uploads_uow import SqlAlchemyUploadsUnitOfWork
 from adapters.storage.local_file_storage import LocalFileStorage
@@ -62,10 +64,12 @@ from application.campaigns.analytics import RecipientScanStatistics
 from application.payments import event_handlers as payments_events
 from application.policies import desk_event_handlers as desk_events
 from application.policies import event_handlers as policies_events
+from application.policies import renewal_handlers as renewal_events
 from application.policies.cases import RenewalCaseService
 from application.policies.config import PoliciesConfig
 from application.policies.customers import CustomerService
 from application.policies.policies import PolicyService
+from application.policies.renewal import RenewalService
 from application.reminders import event_handlers as reminders_events
 from application.shared.events import EventRouter
 from application.shared.outbox_relay import OutboxRelay
@@ -89,6 +93,7 @@ def build_router() -> EventRouter:
     """Every context subscribes its event handlers here."""
     router = EventRouter()
     policies_events.subscribe(router)
+    renewal_events.subscribe(router)
     desk_events.subscribe(router)
     campaigns_events.subscribe(router)
     payments_events.subscribe(router)
@@ -155,6 +160,7 @@ class SqlAdapters(containers.DeclarativeContainer):
     campaign_opt_outs = providers.Singleton(SqlOptOuts, session_factory)
     campaign_attributions = providers.Singleton(SqlAttributions, session_factory)
     campaign_statistics = providers.Singleton(SqlCampaignStatistics, session_factory)
+    notifications = providers.Singleton(SqlNotifications, session_factory)
 
 
 class MemoryAdapters(containers.DeclarativeContainer):
@@ -181,6 +187,7 @@ class MemoryAdapters(containers.DeclarativeContainer):
     campaign_opt_outs = providers.Singleton(InMemoryOptOuts, store)
     campaign_attributions = providers.Singleton(InMemoryAttributions, store)
     campaign_statistics = providers.Singleton(RecipientScanStatistics, campaigns_uow.provider)
+    notifications = providers.Singleton(InMemoryNotifications)
 
 
 class ProviderAdapters(containers.DeclarativeContainer):
@@ -234,6 +241,7 @@ class Application(containers.DeclarativeContainer):
     cases = providers.Singleton(
         RenewalCaseService, uow=adapters.policies_uow.provider, read_model=adapters.policies_read_model,
         clock=core.clock, config=core.policies_config)
+    renewals = providers.Singleton(RenewalService, uow=adapters.policies_uow.provider, clock=core.clock)
     outbox_relay = providers.Singleton(OutboxRelay, uow=adapters.policies_uow.provider, queue=outside.job_queue)
 
 
@@ -284,7 +292,7 @@ def _assemble(settings: Settings, adapters_cls: type[SqlAdapters] | type[MemoryA
     campaigns = CampaignsServices(core=core, adapters=adapters, outside=outside, messaging=messaging,
                                   providers_=messaging_providers)
     sql = adapters_cls is SqlAdapters
-    bridges = Bridges(core=core, adapters=adapters, application=application, messaging=messaging)
+    bridges = Bridges(core=core, adapters=adapters, outside=outside, application=application, messaging=messaging)
 
     def storage(sql_cls: type[Any], memory_cls: type[Any]) -> Any:
         return (sql_cls if sql else memory_cls)(core=core, adapters=adapters)

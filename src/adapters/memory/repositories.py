@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from adapters.memory.store import MemoryStore
 from domain.policies import rules
-from domain.policies.model import Customer, Policy, RenewalCase
+from domain.policies.case_workflow import WORKING_STATUSES
+from domain.policies.model import Customer, PaymentStatus, Policy, RenewalCase
 from domain.shared.errors import Conflict
 
 __all__ = [
@@ -99,6 +100,21 @@ class InMemoryRenewalCaseRepository(_Repository[RenewalCase]):
         for case in self.staged.values():
             if case.id not in self._table() and (case.policy_id, case.term_end_date) in terms:
                 raise Conflict("the policy term already has a renewal case")
+
+    async def lapsing(self, *, today: date, limit: int) -> list[RenewalCase]:
+        found: list[RenewalCase] = []
+        for case in sorted(self._table().values(), key=lambda c: c.id or 0):
+            policy = await self._policies.get(case.policy_id)
+            if (policy is None or case.status not in WORKING_STATUSES or case.payment_status is PaymentStatus.PAID
+                    or case.term_end_date != policy.end_date
+                    or policy.renewal_date + timedelta(days=policy.grace_period_days) >= today):
+                continue
+            stored = await self.get(case.id or 0)
+            if stored is not None:
+                found.append(stored)
+            if len(found) >= limit:
+                break
+        return found
 
     async def open_due_cases(self, *, today: date, window_days: int,
                              policy_id: int | None = None) -> list[RenewalCase]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime
 
+from adapters.memory.policy_terms import InMemoryPolicyTermRepository
 from adapters.memory.repositories import (
     InMemoryCustomerRepository,
     InMemoryNumberSequence,
@@ -23,6 +24,7 @@ class InMemoryPoliciesUnitOfWork(InMemoryUnitOfWorkBase):
     policies: InMemoryPolicyRepository
     cases: InMemoryRenewalCaseRepository
     sequences: InMemoryNumberSequence
+    terms: InMemoryPolicyTermRepository
 
     def _open(self) -> None:
         at = self._store.now()
@@ -30,6 +32,7 @@ class InMemoryPoliciesUnitOfWork(InMemoryUnitOfWorkBase):
         self.policies = InMemoryPolicyRepository(self._store, at)
         self.cases = InMemoryRenewalCaseRepository(self._store, self.policies, at)
         self.sequences = InMemoryNumberSequence(self._store)
+        self.terms = InMemoryPolicyTermRepository(self._store, at)
 
     def _check(self) -> None:
         self.customers.check_unique()
@@ -42,7 +45,9 @@ class InMemoryPoliciesUnitOfWork(InMemoryUnitOfWorkBase):
                                    (self.policies.staged, tables.policies), (self.cases.staged, tables.cases)):
             for key, entity in repo_staged.items():
                 table[key] = copy.deepcopy(entity)  # type: ignore[assignment]
+        tables.policy_terms.update(self.terms.staged)
 
     def _clear_staged(self) -> None:
         for repo in (self.customers, self.policies, self.cases):
             repo.staged.clear()
+        self.terms.staged.clear()

@@ -8,6 +8,7 @@ from adapters.sqlalchemy.repositories.policies import (
     SqlAlchemyPolicyRepository,
     SqlAlchemyRenewalCaseRepository,
 )
+from adapters.sqlalchemy.repositories.policy_terms import SqlAlchemyPolicyTermRepository
 from adapters.sqlalchemy.uow import SqlAlchemyUnitOfWork
 
 __all__ = ["SqlAlchemyPoliciesUnitOfWork"]
@@ -18,9 +19,11 @@ class SqlAlchemyPoliciesUnitOfWork(SqlAlchemyUnitOfWork):
     policies: SqlAlchemyPolicyRepository
     cases: SqlAlchemyRenewalCaseRepository
     sequences: SqlAlchemyNumberSequence
+    terms: SqlAlchemyPolicyTermRepository
 
     def _open(self) -> None:
         self.customers = SqlAlchemyCustomerRepository(self.session)
         self.policies = SqlAlchemyPolicyRepository(self.session)
         self.cases = SqlAlchemyRenewalCaseRepository(self.session)
         self.sequences = SqlAlchemyNumberSequence(self.session)
+        self.terms = SqlAlchemyPolicyTermRepository(self.session)

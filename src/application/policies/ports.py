@@ -15,6 +15,7 @@ from domain.policies.ports import (
     CustomerRepository,
     NumberSequence,
     PolicyRepository,
+    PolicyTermRepository,
     RenewalCaseRepository,
 )
 
@@ -26,6 +27,7 @@ class PoliciesUnitOfWork(UnitOfWork, Protocol):
     policies: PolicyRepository
     cases: RenewalCaseRepository
     sequences: NumberSequence
+    terms: PolicyTermRepository
 
 
 class CustomerFilters(msgspec.Struct, frozen=True, kw_only=True):

@@ -6,8 +6,10 @@ from datetime import date
 from typing import Protocol
 
 from domain.policies.model import Customer, Policy, RenewalCase
+from domain.policies.terms import PolicyTerm
 
-__all__ = ["CustomerRepository", "NumberSequence", "PolicyRepository", "RenewalCaseRepository"]
+__all__ = ["CustomerRepository", "NumberSequence", "PolicyRepository", "PolicyTermRepository",
+           "RenewalCaseRepository"]
 
 
 class NumberSequence(Protocol):
@@ -39,6 +41,9 @@ class RenewalCaseRepository(Protocol):
         """The case, locked for update until the unit of work ends."""
         ...
     async def save(self, case: RenewalCase) -> None: ...
+    async def lapsing(self, *, today: date, limit: int) -> list[RenewalCase]:
+        """Open, unpaid cases of the policy's current term whose grace period ended before `today` (locked)."""
+        ...
     async def open_due_cases(self, *, today: date, window_days: int,
                              policy_id: int | None = None) -> list[RenewalCase]:
         """Open one case per due policy term that has none yet; return only the cases it opened.
@@ -46,3 +51,10 @@ class RenewalCaseRepository(Protocol):
         Safe under concurrency: a (policy, term) pair never gets two cases.
         """
         ...
+
+
+class PolicyTermRepository(Protocol):
+    async def add(self, term: PolicyTerm) -> bool:
+        """Keep a past term once per (policy, end date); False when it was already kept."""
+        ...
+    async def of_policy(self, policy_id: int) -> list[PolicyTerm]: ...

@@ -14,6 +14,7 @@ from application.identity.job_names import SEND_PASSWORD_LINK
 from application.messaging.inbound import APPLY_PROVIDER_EVENT
 from application.messaging.sending import DELIVER_MESSAGE
 from application.policies.job_names import OPEN_DUE_RENEWAL_CASES, OPEN_RENEWAL_CASE_FOR_POLICY
+from application.policies.renewal_handlers import LAPSE_OVERDUE, NOTIFY_LAPSE, RENEW_FOR_PAYMENT
 from application.uploads.job_names import INGEST_UPLOAD
 from entrypoints.container import build_container
 from entrypoints.logging import configure_logging
@@ -26,11 +27,14 @@ from entrypoints.worker.tasks import (
     decide_ab_tests,
     deliver_message,
     ingest_upload,
+    lapse_overdue,
+    notify_lapse,
     open_due_renewal_cases,
     open_renewal_case_for_policy,
     record_campaign_conversion,
     record_campaign_reply,
     relay_outbox,
+    renew_for_payment,
     resume_stalled_uploads,
     send_campaign_batch,
     send_password_link,
@@ -59,6 +63,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ctx["messaging"] = container.messaging
         ctx["campaigns"] = container.campaigns
         ctx["desk"] = container.desk
+        ctx["bridges"] = container.bridges
         ctx["payments"] = container.payments
         ctx["reminders"] = container.reminders
         ctx["analytics"] = container.analytics
@@ -86,6 +91,9 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             func(send_campaign_batch, name=SEND_CAMPAIGN_BATCH, max_tries=1000, timeout=240),
             func(record_campaign_reply, name=RECORD_REPLY, max_tries=10, timeout=30),
             func(record_campaign_conversion, name=RECORD_CONVERSION, max_tries=10, timeout=30),
+            func(renew_for_payment, name=RENEW_FOR_PAYMENT, max_tries=10, timeout=60),
+            func(notify_lapse, name=NOTIFY_LAPSE, max_tries=10, timeout=60),
+            func(lapse_overdue, name=LAPSE_OVERDUE, max_tries=5, timeout=1800),
             *desk_tasks.FUNCTIONS, *payments_tasks.FUNCTIONS, *reminders_tasks.FUNCTIONS, *analytics_tasks.FUNCTIONS,
         ],
         "cron_jobs": [
@@ -96,6 +104,9 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
             # daily at 01:30 UTC (07:00 IST); run at start-up too so a restarted worker catches up
             cron(open_due_renewal_cases, name="policies.open_due_renewal_cases.daily", hour={1}, minute={30},
                  run_at_startup=True, timeout=1800),
+            # daily at 02:00 UTC, after the cases are opened; at start-up too so a restarted worker catches up
+            cron(lapse_overdue, name="policies.lapse_overdue.daily", hour={2}, minute={0}, run_at_startup=True,
+                 timeout=1800),
             cron(sync_whatsapp_templates, name="messaging.sync_whatsapp_templates", minute={7, 37},
                  run_at_startup=True, timeout=120, keep_result=0),
             cron(start_due_campaigns, name="campaigns.start_due", second={0, 15, 30, 45}, run_at_startup=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ParamSpec, TypedDict, TypeVar, cast
 
 import httpx
@@ -15,6 +16,7 @@ from adapters.webhooks.sns_signature import DEFAULT_SNS_HOST_PATTERN
 from application.ports.email import EmailUnavailable
 from application.ports.whatsapp import WhatsAppUnavailable
 from entrypoints.analytics_container import AnalyticsServices
+from entrypoints.bridges import Bridges
 from entrypoints.campaigns_container import CampaignsServices
 from entrypoints.container import Application
 from entrypoints.desk_container import DeskServices
@@ -30,11 +32,14 @@ __all__ = [
     "decide_ab_tests",
     "deliver_message",
     "ingest_upload",
+    "lapse_overdue",
+    "notify_lapse",
     "open_due_renewal_cases",
     "open_renewal_case_for_policy",
     "record_campaign_conversion",
     "record_campaign_reply",
     "relay_outbox",
+    "renew_for_payment",
     "resume_stalled_uploads",
     "send_campaign_batch",
     "send_password_link",
@@ -56,6 +61,7 @@ class JobContext(TypedDict, total=False):
     messaging: MessagingServices
     campaigns: CampaignsServices
     desk: DeskServices
+    bridges: Bridges
     payments: PaymentsServices
     reminders: RemindersServices
     analytics: AnalyticsServices
@@ -188,3 +194,24 @@ async def record_campaign_conversion(ctx: dict[str, Any], customer_id: int, poli
     """A renewal paid: the campaign recipients sent about it within the attribution window converted."""
     return int(await ctx["campaigns"].attribution().record_conversion(
         int(customer_id), None if policy_id is None else int(policy_id), datetime.fromisoformat(at)))
+
+
+@_task
+async def renew_for_payment(ctx: dict[str, Any], case_id: int, payment_id: int, amount: str, currency: str,
+                            method: str | None, paid_at: str) -> str:
+    """A verified payment covered the renewal: move the policy to its next term and close the case renewed."""
+    return str(await ctx["app"].renewals().renew_for_payment(
+        case_id=int(case_id), payment_id=int(payment_id), amount=Decimal(amount), currency=currency, method=method,
+        paid_at=datetime.fromisoformat(paid_at)))
+
+
+@_task
+async def lapse_overdue(ctx: dict[str, Any]) -> int:
+    """Daily: lapse the cases (and policies) whose grace period passed unpaid."""
+    return int(await ctx["app"].renewals().lapse_overdue())
+
+
+@_task
+async def notify_lapse(ctx: dict[str, Any], case_id: int, owner_id: int | None = None) -> bool:
+    """Tell the owner in the app and the customer by e-mail that the policy lapsed."""
+    return bool(await ctx["bridges"].lapse_notifier().notify(int(case_id), None if owner_id is None else int(owner_id)))

@@ -135,6 +135,15 @@ RETURNING *
 """)
 
 
+_LAPSING = text("""
+SELECT rc.* FROM renewal_cases rc JOIN policies p ON p.id = rc.policy_id
+WHERE rc.status IN ('new', 'contacted', 'in_progress', 'payment_pending') AND rc.payment_status <> 'paid'
+  AND rc.term_end_date = p.end_date AND p.renewal_date + p.grace_period_days < CAST(:today AS date)
+ORDER BY rc.id LIMIT :limit
+FOR UPDATE OF rc SKIP LOCKED
+""")
+
+
 class SqlAlchemyRenewalCaseRepository(_Repository):
     table = renewal_cases
 
@@ -144,6 +153,11 @@ class SqlAlchemyRenewalCaseRepository(_Repository):
 
     async def save(self, case: RenewalCase) -> None:
         await self._update(case)
+
+    async def lapsing(self, *, today: date, limit: int) -> list[RenewalCase]:
+        """Open, unpaid cases of the current term whose grace period ended before `today`, locked (SKIP LOCKED)."""
+        result = await self._session.execute(_LAPSING, {"today": today, "limit": limit})
+        return [_case(dict(r._mapping)) for r in result]
 
     async def open_due_cases(self, *, today: date, window_days: int,
                              policy_id: int | None = None) -> list[RenewalCase]:
