@@ -107,6 +107,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     razorpay_webhook_secret: str | None = None
     stripe_secret_key: str | None = None
     stripe_webhook_secret: str | None = None
+    razorpay_api_base_url: str = "https://api.razorpay.com"
+    stripe_api_base_url: str = "https://api.stripe.com"
+    payment_link_expiry_hours: int = 72
     # AI
     openai_api_key: str | None = None
     openai_organization: str | None = None
