@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from entrypoints.http.desk.agents import AgentCapacityController
+from entrypoints.http.desk.cases import DeskCaseController
+
 __all__ = ["ROUTES"]
 
-ROUTES: list[Any] = []
+ROUTES: list[Any] = [DeskCaseController, AgentCapacityController]
