@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime
 
+from adapters.memory.case_desk import InMemoryCaseEvents
 from adapters.memory.policy_terms import InMemoryPolicyTermRepository
 from adapters.memory.repositories import (
     InMemoryCustomerRepository,
@@ -25,6 +26,7 @@ class InMemoryPoliciesUnitOfWork(InMemoryUnitOfWorkBase):
     cases: InMemoryRenewalCaseRepository
     sequences: InMemoryNumberSequence
     terms: InMemoryPolicyTermRepository
+    case_events: InMemoryCaseEvents
 
     def _open(self) -> None:
         at = self._store.now()
@@ -33,6 +35,7 @@ class InMemoryPoliciesUnitOfWork(InMemoryUnitOfWorkBase):
         self.cases = InMemoryRenewalCaseRepository(self._store, self.policies, at)
         self.sequences = InMemoryNumberSequence(self._store)
         self.terms = InMemoryPolicyTermRepository(self._store, at)
+        self.case_events = InMemoryCaseEvents(self._store)
 
     def _check(self) -> None:
         self.customers.check_unique()
@@ -46,8 +49,10 @@ class InMemoryPoliciesUnitOfWork(InMemoryUnitOfWorkBase):
             for key, entity in repo_staged.items():
                 table[key] = copy.deepcopy(entity)  # type: ignore[assignment]
         tables.policy_terms.update(self.terms.staged)
+        self.case_events.apply()
 
     def _clear_staged(self) -> None:
         for repo in (self.customers, self.policies, self.cases):
             repo.staged.clear()
         self.terms.staged.clear()
+        self.case_events.staged.clear()

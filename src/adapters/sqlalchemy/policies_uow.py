@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from adapters.sqlalchemy.repositories.case_desk import SqlCaseEvents
 from adapters.sqlalchemy.repositories.policies import (
     SqlAlchemyCustomerRepository,
     SqlAlchemyNumberSequence,
@@ -20,6 +21,7 @@ class SqlAlchemyPoliciesUnitOfWork(SqlAlchemyUnitOfWork):
     cases: SqlAlchemyRenewalCaseRepository
     sequences: SqlAlchemyNumberSequence
     terms: SqlAlchemyPolicyTermRepository
+    case_events: SqlCaseEvents
 
     def _open(self) -> None:
         self.customers = SqlAlchemyCustomerRepository(self.session)
@@ -27,3 +29,4 @@ class SqlAlchemyPoliciesUnitOfWork(SqlAlchemyUnitOfWork):
         self.cases = SqlAlchemyRenewalCaseRepository(self.session)
         self.sequences = SqlAlchemyNumberSequence(self.session)
         self.terms = SqlAlchemyPolicyTermRepository(self.session)
+        self.case_events = SqlCaseEvents(self.session)

@@ -7,6 +7,7 @@ from typing import Protocol
 
 import msgspec
 
+from application.policies.desk_ports import CaseEvents
 from application.policies.views import CaseView, CustomerView, PolicyView
 from application.ports.uow import UnitOfWork
 from application.shared.pagination import Page, PageRequest
@@ -28,6 +29,7 @@ class PoliciesUnitOfWork(UnitOfWork, Protocol):
     cases: RenewalCaseRepository
     sequences: NumberSequence
     terms: PolicyTermRepository
+    case_events: CaseEvents
 
 
 class CustomerFilters(msgspec.Struct, frozen=True, kw_only=True):

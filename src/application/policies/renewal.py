@@ -11,10 +11,12 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
+from application.policies.desk_common import move_case
+from application.policies.desk_ports import CaseEvent
 from application.policies.ports import PoliciesUnitOfWork
 from domain.policies.case_workflow import ALLOWED_MOVES
-from domain.policies.events import CaseLapsed, CaseStatusChanged, PolicyRenewed, RenewalCaseClosed
-from domain.policies.model import CaseStatus, PaymentStatus, PolicyStatus, RenewalCase
+from domain.policies.events import CaseLapsed, PolicyRenewed
+from domain.policies.model import CaseStatus, PaymentStatus, PolicyStatus
 from domain.policies.terms import PolicyTerm, next_term
 from domain.shared.clock import Clock
 
@@ -59,7 +61,16 @@ class RenewalService:
             policy.apply({"start_date": term.start_date, "end_date": term.end_date,
                           "renewal_date": term.renewal_date, "status": PolicyStatus.ACTIVE})
             case.payment_status, case.payment_method, case.payment_date = PaymentStatus.PAID, method, paid_at
-            _close(case, CaseStatus.RENEWED, now, reason=f"payment pay-{payment_id}" if payment_id else "payment")
+            reference = f"pay-{payment_id}" if payment_id else "a payment"
+            moved = move_case(case, CaseStatus.RENEWED, actor_id=None, reason=f"paid by {reference}", at=now,
+                              extra={"paymentId": reference})
+            renewed = CaseEvent(case_id=case.id, kind="policy_renewed", actor_id=None, at=now,
+                                summary=f"Policy renewed for {term.start_date} to {term.end_date} "
+                                        f"({amount} {currency} by {method or 'unknown method'})",
+                                data={"previousEndDate": previous_end.isoformat(),
+                                      "newStartDate": term.start_date.isoformat(),
+                                      "newEndDate": term.end_date.isoformat(), "paymentId": reference})
+            await uow.case_events.append([moved, renewed])
             case.record(PolicyRenewed(policy_id=policy.id, case_id=case.id, payment_id=payment_id,
                                       previous_end_date=previous_end, new_start_date=term.start_date,
                                       new_end_date=term.end_date, at=now))
@@ -80,7 +91,9 @@ class RenewalService:
                 for case in cases:
                     policy = await uow.policies.get(case.policy_id)
                     assert policy is not None and case.id is not None
-                    _close(case, CaseStatus.LAPSED, now, reason="grace period passed unpaid")
+                    moved = move_case(case, CaseStatus.LAPSED, actor_id=None, at=now,
+                                      reason=f"the grace period of {policy.grace_period_days} days passed unpaid")
+                    await uow.case_events.append([moved])
                     case.record(CaseLapsed(case_id=case.id, policy_id=case.policy_id,
                                            owner_id=case.assigned_to or policy.agent_id, at=now))
                     policy.apply({"status": PolicyStatus.LAPSED})
@@ -93,11 +106,3 @@ class RenewalService:
             if len(cases) < self._batch:
                 return total
 
-
-def _close(case: RenewalCase, status: CaseStatus, now: datetime, *, reason: str) -> None:
-    assert case.id is not None
-    previous = case.status
-    case.status, case.closed_at = status, now
-    case.record(CaseStatusChanged(case_id=case.id, policy_id=case.policy_id, previous=previous.value,
-                                  status=status.value, actor_id=None, reason=reason, at=now))
-    case.record(RenewalCaseClosed(case_id=case.id, policy_id=case.policy_id, status=status.value, at=now))
