@@ -96,6 +96,7 @@ _ERROR_TEXT = {
     404: "Not found, or not visible to the caller (`not_found`)",
     409: "A unique key is taken or the state forbids the change (`conflict`)",
     422: "Invalid fields, each named in `details` (`validation_failed`)",
+    503: "A provider (payment gateway, messaging) is unavailable; retry later (`provider_unavailable`)",
 }
 
 
