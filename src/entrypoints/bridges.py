@@ -6,14 +6,16 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from application.messaging.case_sending import CaseMessageSender
+from application.messaging.ports import CustomerDirectory
+from application.payments.ports import RenewableCase
 from application.policies.cases import RenewalCaseService
 from application.policies.lapse_notices import LapseNotifier
-from application.shared.visibility import EVERYTHING
+from application.shared.visibility import EVERYTHING, Visibility
 from domain.policies.model import CLOSED_CASE_STATUSES
 from domain.shared.errors import NotFound
 from entrypoints.settings import Settings
 
-__all__ = ["Bridges", "PolicyCaseGate"]
+__all__ = ["Bridges", "PolicyCaseGate", "PolicyRenewableCases"]
 
 
 class PolicyCaseGate:
@@ -34,6 +36,24 @@ def _renewal_link_base(settings: Settings) -> str:
     return f"{settings.frontend_url.rstrip('/')}/renew/"
 
 
+class PolicyRenewableCases:
+    """payments' RenewableCases over the policies context (NotFound when the caller may not see the case)."""
+
+    def __init__(self, cases: RenewalCaseService, directory: CustomerDirectory) -> None:
+        self._cases = cases
+        self._directory = directory
+
+    async def get(self, case_id: int, visibility: Visibility) -> RenewableCase:
+        view = await self._cases.get(case_id, visibility)
+        contact = await self._directory.contact(int(view.customer_id))
+        return RenewableCase(
+            case_id=int(view.id), policy_id=int(view.policy_id), customer_id=int(view.customer_id),
+            policy_number=view.policy_number, customer_name=view.customer_name, renewal_amount=view.renewal_amount,
+            currency=view.currency, renewal_date=view.renewal_date, status=view.status,
+            payment_status=view.payment_status, closed=view.status in CLOSED_CASE_STATUSES,
+            customer_email=contact.email if contact else None, customer_phone=contact.phone if contact else None)
+
+
 class Bridges(containers.DeclarativeContainer):
     core = providers.DependenciesContainer()
     adapters = providers.DependenciesContainer()
@@ -43,6 +63,7 @@ class Bridges(containers.DeclarativeContainer):
     case_messenger = providers.Singleton(CaseMessageSender, sending=messaging.sending,
                                          uow=adapters.messaging_uow.provider, directory=adapters.customer_directory)
     case_gate = providers.Singleton(PolicyCaseGate, application.cases)
+    renewable_cases = providers.Singleton(PolicyRenewableCases, application.cases, adapters.customer_directory)
     lapse_notifier = providers.Singleton(
         LapseNotifier, read_model=adapters.policies_read_model, notifications=adapters.notifications,
         user_events=outside.user_events, messenger=case_messenger,

@@ -301,6 +301,8 @@ def _assemble(settings: Settings, adapters_cls: type[SqlAdapters] | type[MemoryA
     desk = DeskServices(storage=storage(DeskSqlAdapters, DeskMemoryAdapters), **common)
     case_views = CaseViewsServices(storage=storage(CaseViewsSqlAdapters, CaseViewsMemoryAdapters), **common)
     payments = PaymentsServices(storage=storage(PaymentsSqlAdapters, PaymentsMemoryAdapters), **common)
+    payments.http_client.override(messaging_providers.http_client)
+    payments.renewable_cases.override(bridges.renewable_cases)
     reminders = RemindersServices(storage=storage(RemindersSqlAdapters, RemindersMemoryAdapters), **common)
     analytics = AnalyticsServices(storage=storage(AnalyticsSqlAdapters, AnalyticsMemoryAdapters), **common)
     return AppContainer(settings, core, adapters, outside, application, identity, uploads, messaging_providers,

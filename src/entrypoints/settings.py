@@ -110,6 +110,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     razorpay_api_base_url: str = "https://api.razorpay.com"
     stripe_api_base_url: str = "https://api.stripe.com"
     payment_link_expiry_hours: int = 72
+    dev_payment_webhook_secret: str | None = None  # the dev gateway's signing secret (else kept in DATA_DIR)
+    payment_return_url: str | None = None  # where the customer's browser returns after paying (FRONTEND_URL/paid)
     # AI
     openai_api_key: str | None = None
     openai_organization: str | None = None

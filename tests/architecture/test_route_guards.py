@@ -42,6 +42,12 @@ PUBLIC_ROUTES: frozenset[Route] = frozenset({
     ("GET", "/api/webhooks/whatsapp"),
     ("POST", "/api/webhooks/whatsapp"),
     ("POST", "/api/webhooks/ses"),
+    ("POST", "/api/webhooks/payments/{provider:str}"),
+    # the dev payment gateway's checkout page (404 in production): the customer is not signed in
+    ("GET", "/api/payments/dev/pay/{ident:str}"),
+    ("POST", "/api/payments/dev/pay/{ident:str}"),
+    ("GET", "/api/payments/dev-checkout/{ident:str}"),
+    ("POST", "/api/payments/dev-checkout/{ident:str}"),
     ("GET", "/api/unsubscribe/{token:str}"),
     ("POST", "/api/unsubscribe/{token:str}"),
     # campaign tracking: the open pixel, click redirects and short links carry signed tokens

@@ -87,7 +87,7 @@ class PaymentUnavailable(Exception):
 
 
 class InvalidSignature(Exception):
-    """A webhook whose signature (or Stripe timestamp) does not check out: answer 400 and change nothing."""
+    """A webhook whose signature (or Stripe timestamp) does not check out: answer 403 and change nothing."""
 
 
 class MalformedWebhook(Exception):
