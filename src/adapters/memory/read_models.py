@@ -107,7 +107,8 @@ class InMemoryPoliciesReadModel:
             communication_attempts=k.communication_attempts, last_contact_date=k.last_contact_date,
             notes=k.notes, escalated_to=UserId(k.escalated_to) if k.escalated_to else None,
             escalation_reason=k.escalation_reason, escalated_at=k.escalated_at, created_at=k.created_at,
-            updated_at=k.updated_at)
+            updated_at=k.updated_at, assigned_at=k.assigned_at, first_contact_date=k.first_contact_date,
+            closed_at=k.closed_at, flags=[dict(flag) for flag in k.flags])
 
     async def list_customers(self, filters: CustomerFilters, page: PageRequest) -> Page[CustomerView]:
         rows: Iterable[Customer] = self._store.tables.customers.values()

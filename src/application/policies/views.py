@@ -75,3 +75,7 @@ class CaseView(msgspec.Struct, kw_only=True, rename="camel"):
     escalated_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    assigned_at: datetime | None = None
+    first_contact_date: datetime | None = None
+    closed_at: datetime | None = None
+    flags: list[dict[str, Any]] = []  # what needs a person: amount mismatches, partial payments ({code, message, at})

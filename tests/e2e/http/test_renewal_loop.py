@@ -207,3 +207,22 @@ async def test_unpaid_the_case_and_policy_lapse_after_the_grace_period_the_owner
         renewal_month = {"from": "2026-12-01", "to": "2026-12-31"}  # the default range is 30 days around today
         dashboard = await desk.ok("GET", "/api/analytics/dashboard", params=renewal_month)
         assert dashboard["summary"]["lapsed"] == 1 and dashboard["summary"]["renewed"] == 0
+
+
+async def test_a_partial_or_mismatched_payment_is_flagged_on_the_case_and_renews_nothing(
+        clock: FixedClock, razorpay_api: FakeRazorpay) -> None:
+    async with desk_on(clock, PAYMENT_PROVIDER="razorpay", RAZORPAY_KEY_ID=RAZORPAY_KEY_ID,
+                       RAZORPAY_KEY_SECRET=RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET=RAZORPAY_WEBHOOK_SECRET,
+                       RAZORPAY_API_BASE_URL=razorpay_api.url) as desk:
+        _, case_id = await desk.issue_policy(due_in_days=20)
+        link = await send_payment_link(desk, case_id)
+        body, headers = razorpay_signed(razorpay_link_paid(reference=link["paymentId"], amount=PREMIUM_MINOR // 2))
+        assert (await desk.http.post("/api/webhooks/payments/razorpay", content=body, headers=headers)).status_code \
+            == 200
+        await desk.worker.drain()
+        case = await desk.ok("GET", f"/api/cases/{case_id}")
+        assert case["status"] == "payment_pending" and case["paymentStatus"] == "partial"
+        assert [flag["code"] for flag in case["flags"]] == ["partial_payment"]
+        assert await desk.count("SELECT count(*) FROM policy_terms") == 0
+        assert (await desk.ok("GET", f"/api/payments/{link['paymentId']}"))["status"] == "partially_paid"
+        assert [m for m in await desk.messages(number(case_id)) if m["purpose"] == "receipt"] == []

@@ -8,6 +8,7 @@ branch's ids are bound parameters.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, Literal, TypeVar
@@ -54,7 +55,8 @@ _CASE_COLS = (rc.c.id, rc.c.case_number, rc.c.policy_id, p.c.policy_number, p.c.
               c.c.last_name, rc.c.status, rc.c.priority, rc.c.assigned_to, rc.c.batch_id, p.c.renewal_date,
               rc.c.term_end_date, rc.c.renewal_amount, rc.c.payment_status, rc.c.payment_method,
               rc.c.payment_date, rc.c.communication_attempts, rc.c.last_contact_date, rc.c.notes,
-              rc.c.escalated_to, rc.c.escalation_reason, rc.c.escalated_at, rc.c.created_at, rc.c.updated_at)
+              rc.c.escalated_to, rc.c.escalation_reason, rc.c.escalated_at, rc.c.created_at, rc.c.updated_at,
+              rc.c.assigned_at, rc.c.first_contact_date, rc.c.closed_at, rc.c.flags)
 
 CUSTOMER_SORT: dict[str, ColumnElement[Any]] = {
     "createdAt": c.c.created_at, "lastName": c.c.last_name, "firstName": c.c.first_name,
@@ -275,7 +277,8 @@ class SqlAlchemyPoliciesReadModel:
             term_end_date=r[12], renewal_amount=r[13], currency=self._currency, payment_status=r[14],
             payment_method=r[15], payment_date=r[16], communication_attempts=r[17], last_contact_date=r[18],
             notes=r[19], escalated_to=_opt(UserId, r[20]), escalation_reason=r[21], escalated_at=r[22],
-            created_at=r[23], updated_at=r[24])
+            created_at=r[23], updated_at=r[24], assigned_at=r[25], first_contact_date=r[26], closed_at=r[27],
+            flags=_json_list(r[28]))
 
     async def list_cases(self, filters: CaseFilters, page: PageRequest,
                          visibility: Visibility) -> Page[CaseView]:
@@ -291,3 +294,9 @@ class SqlAlchemyPoliciesReadModel:
         scope, scope_params = _case_scope(visibility)
         row = await self._one(_CASE_BY_ID[scope], case_id, scope_params)
         return self._case(row) if row else None
+
+
+def _json_list(value: Any) -> list[dict[str, Any]]:
+    """A JSONB array as the pool hands it over (decoded, or as text without a codec)."""
+    decoded = json.loads(value) if isinstance(value, str) else value
+    return list(decoded or [])
