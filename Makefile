@@ -28,6 +28,7 @@ test: lint typecheck
 bench: install  ## GET /api/policies vs a bare endpoint; uploads end to end vs raw COPY; message rates per channel; a 100,000-recipient campaign
 	$(PY) benchmarks/bench_policies_list.py
 	$(PY) benchmarks/bench_uploads.py
+	$(PY) benchmarks/bench_dashboard.py
 	$(PY) benchmarks/bench_rate_limiter.py
 	$(PY) benchmarks/bench_campaigns.py
 

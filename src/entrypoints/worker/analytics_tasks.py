@@ -4,7 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CRON_JOBS", "FUNCTIONS"]
+from arq import cron
+
+from application.analytics.service import AnalyticsService
+from entrypoints.worker.tasks import _task
+
+__all__ = ["CRON_JOBS", "FUNCTIONS", "prewarm_dashboard"]
+
+
+@_task
+async def prewarm_dashboard(ctx: dict[str, Any]) -> int:
+    """Recompute the unfiltered dashboard of the `all` reach (the administrators' first screen) into the cache."""
+    service: AnalyticsService = ctx["analytics"].service()
+    view = await service.refresh_dashboard(service.dashboard_query())
+    return view.summary.total_cases
+
 
 FUNCTIONS: list[Any] = []  # arq.func(...) entries
-CRON_JOBS: list[Any] = []  # arq.cron(...) entries
+# every minute, so the first screen of an administrator is never computed on their request
+CRON_JOBS: list[Any] = [
+    cron(prewarm_dashboard, name="analytics.prewarm_dashboard", second={40}, run_at_startup=True, timeout=50,
+         keep_result=0, unique=True),
+]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from entrypoints.http.analytics.controllers import AnalyticsController
+
 __all__ = ["ROUTES"]
 
-ROUTES: list[Any] = []
+ROUTES: list[Any] = [AnalyticsController]
