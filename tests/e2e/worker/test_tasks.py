@@ -51,13 +51,18 @@ def test_worker_settings_are_explicit() -> None:
     settings = worker_settings(settings_for_tests(WORKER_MAX_JOBS="64"))
     assert settings["max_jobs"] == 64
     names = {f.name for f in settings["functions"]}
-    assert names == {"policies.open_renewal_case_for_policy", "policies.open_due_renewal_cases",
-                     "identity.send_password_link", "uploads.ingest", "messaging.deliver",
-                     "messaging.apply_provider_event", "campaigns.send_batch", "campaigns.record_reply",
-                     "campaigns.record_conversion"}
-    assert {c.name for c in settings["cron_jobs"]} == {"outbox.relay", "policies.open_due_renewal_cases.daily",
-                                                       "uploads.resume_stalled", "messaging.sync_whatsapp_templates",
-                                                       "campaigns.start_due", "campaigns.decide_ab_tests"}
+    assert names == {
+        "policies.open_renewal_case_for_policy", "policies.open_due_renewal_cases", "policies.renew_for_payment",
+        "policies.lapse_overdue", "policies.notify_lapse", "identity.send_password_link", "uploads.ingest",
+        "messaging.deliver", "messaging.apply_provider_event", "campaigns.send_batch", "campaigns.record_reply",
+        "campaigns.record_conversion", "desk.record_contact", "desk.mark_payment_pending", "desk.flag_case",
+        "desk.notify_assignee", "payments.apply_event", "payments.send_receipt", "reminders.send_due",
+        "reminders.stop_for_case", "reminders.fall_back"}
+    assert {c.name for c in settings["cron_jobs"]} == {
+        "outbox.relay", "policies.open_due_renewal_cases.daily", "policies.lapse_overdue.daily",
+        "desk.refresh_priorities.daily", "reminders.send_due.daily", "uploads.resume_stalled",
+        "messaging.sync_whatsapp_templates", "campaigns.start_due", "campaigns.decide_ab_tests",
+        "analytics.prewarm_dashboard"}
 
 
 def test_arq_command_line_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
