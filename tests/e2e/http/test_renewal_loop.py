@@ -98,6 +98,8 @@ async def assert_renewed_once(desk: Desk, policy_id: str, case_id: str, before: 
     assert "policy_renewed" in kinds and "term" in kinds and "payment" in kinds and "reminder" in kinds
     receipts = [m for m in await desk.messages(number(case_id)) if m["purpose"] == "receipt"]
     assert len(receipts) == 1  # the receipt goes once, however often the provider repeats itself
+    ran = [name for name, _, _ in desk.worker.ran]
+    assert ran.count("policies.renew_for_payment") == 1 and ran.count("campaigns.record_conversion") == 1
 
 
 async def assert_nothing_follows(desk: Desk, case_id: str) -> None:
