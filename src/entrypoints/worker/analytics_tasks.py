@@ -7,12 +7,12 @@ from typing import Any
 from arq import cron
 
 from application.analytics.service import AnalyticsService
-from entrypoints.worker.tasks import _task
+from entrypoints.worker.tasks import worker_task
 
 __all__ = ["CRON_JOBS", "FUNCTIONS", "prewarm_dashboard"]
 
 
-@_task
+@worker_task
 async def prewarm_dashboard(ctx: dict[str, Any]) -> int:
     """Recompute the unfiltered dashboard of the `all` reach (the administrators' first screen) into the cache."""
     service: AnalyticsService = ctx["analytics"].service()

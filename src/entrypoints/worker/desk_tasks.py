@@ -14,7 +14,7 @@ from application.policies.desk_jobs import (
     RECORD_CONTACT,
     REFRESH_PRIORITIES,
 )
-from entrypoints.worker.tasks import _task
+from entrypoints.worker.tasks import worker_task
 
 __all__ = ["CRON_JOBS", "FUNCTIONS", "flag_case", "mark_payment_pending", "notify_assignee", "record_contact",
            "refresh_priorities"]
@@ -24,34 +24,34 @@ def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-@_task
+@worker_task
 async def record_contact(ctx: dict[str, Any], case_id: int, message_id: int, channel: str, at: str,
                          purpose: str | None = None) -> bool:
     return bool(await ctx["desk"].reactions().record_contact(
         int(case_id), int(message_id), channel, purpose, datetime.fromisoformat(at)))
 
 
-@_task
+@worker_task
 async def mark_payment_pending(ctx: dict[str, Any], case_id: int, payment_id: int, channel: str, url: str, at: str,
                                message_id: int | None = None, actor_id: int | None = None) -> bool:
     return bool(await ctx["desk"].reactions().mark_payment_pending(
         int(case_id), int(payment_id), channel, url, _int(message_id), _int(actor_id), datetime.fromisoformat(at)))
 
 
-@_task
+@worker_task
 async def flag_case(ctx: dict[str, Any], case_id: int, payment_id: int, code: str, message: str, at: str,
                     details: dict[str, Any] | None = None) -> bool:
     return bool(await ctx["desk"].reactions().flag(
         int(case_id), int(payment_id), code, message, datetime.fromisoformat(at), details))
 
 
-@_task
+@worker_task
 async def notify_assignee(ctx: dict[str, Any], case_id: int, assignee_id: int, at: str,
                           actor_id: int | None = None) -> bool:
     return bool(await ctx["desk"].reactions().notify_assigned(int(case_id), int(assignee_id), _int(actor_id), at))
 
 
-@_task
+@worker_task
 async def refresh_priorities(ctx: dict[str, Any]) -> int:
     return int(await ctx["desk"].cases().refresh_priorities())
 

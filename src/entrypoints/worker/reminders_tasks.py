@@ -7,25 +7,25 @@ from typing import Any
 from arq import cron, func
 
 from application.reminders.job_names import FALL_BACK, SEND_DUE, STOP_FOR_CASE
-from entrypoints.worker.tasks import _task
+from entrypoints.worker.tasks import worker_task
 
 __all__ = ["CRON_JOBS", "FUNCTIONS", "fall_back", "send_due_reminders", "stop_reminders_for_case"]
 
 
-@_task
+@worker_task
 async def send_due_reminders(ctx: dict[str, Any]) -> int:
     """The daily job: the due step of every open case (idempotent, safe on two workers, catch-up safe)."""
     report = await ctx["reminders"].reminders().send_due()
     return int(report.sent)
 
 
-@_task
+@worker_task
 async def stop_reminders_for_case(ctx: dict[str, Any], case_id: int) -> int:
     """The case closed (policies.case_closed): its reminders in flight are cancelled."""
     return int(await ctx["reminders"].reminders().stop_for_case(int(case_id)))
 
 
-@_task
+@worker_task
 async def fall_back(ctx: dict[str, Any], message_id: int, case_id: int, error_code: str | None = None) -> bool:
     """A reminder message failed (messaging.message_failed): the step's next channel, once."""
     return bool(await ctx["reminders"].reminders().fall_back(int(message_id), int(case_id), error_code))

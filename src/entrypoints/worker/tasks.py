@@ -45,6 +45,7 @@ __all__ = [
     "send_password_link",
     "start_due_campaigns",
     "sync_whatsapp_templates",
+    "worker_task",
 ]
 
 P = ParamSpec("P")
@@ -70,7 +71,7 @@ class JobContext(TypedDict, total=False):
     job_try: int
 
 
-def _task(fn: Callable[..., Awaitable[R]]) -> Any:
+def worker_task(fn: Callable[..., Awaitable[R]]) -> Any:
     """Bind job id and try to the logs; turn a lost database connection into a deferred retry."""
 
     async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> R:
@@ -93,41 +94,41 @@ def _task(fn: Callable[..., Awaitable[R]]) -> Any:
     return run
 
 
-@_task
+@worker_task
 async def relay_outbox(ctx: dict[str, Any]) -> int:
     return int(await ctx["app"].outbox_relay().relay_pending())
 
 
-@_task
+@worker_task
 async def open_due_renewal_cases(ctx: dict[str, Any]) -> int:
     return int(await ctx["app"].cases().open_due_cases())
 
 
-@_task
+@worker_task
 async def open_renewal_case_for_policy(ctx: dict[str, Any], policy_id: int) -> int:
     return int(await ctx["app"].cases().open_case_for_policy(int(policy_id)))
 
 
-@_task
+@worker_task
 async def send_password_link(ctx: dict[str, Any], email: str | None = None, user_id: int | None = None,
                              invitation: bool = False) -> bool:
     """Email a password reset or invitation link; an unknown address sends nothing (the caller saw 202)."""
     return bool(await ctx["identity"].passwords().send_link(email=email, user_id=user_id, invitation=invitation))
 
 
-@_task
+@worker_task
 async def ingest_upload(ctx: dict[str, Any], upload_id: int) -> str:
     """Import (or resume) one upload; "busy" when another worker is running it."""
     return str(await ctx["uploads"].ingestion().ingest(int(upload_id)))
 
 
-@_task
+@worker_task
 async def resume_stalled_uploads(ctx: dict[str, Any]) -> int:
     """Queue again the uploads whose worker died mid-import (no batch committed for a minute)."""
     return int(await ctx["uploads"].ingestion().resume_stalled())
 
 
-@_task
+@worker_task
 async def deliver_message(ctx: dict[str, Any], message_id: int) -> str:
     """Send one queued message; a retry (provider busy, no rate token yet) or a deferral (quiet hours) runs the
     job again later. The attempt limit is the message's own (MESSAGE_MAX_ATTEMPTS): arq's tries only bound it."""
@@ -141,7 +142,7 @@ def _is_sns_host(host: str) -> bool:
     return DEFAULT_SNS_HOST_PATTERN.fullmatch(host) is not None
 
 
-@_task
+@worker_task
 async def apply_provider_event(ctx: dict[str, Any], event_id: int) -> bool:
     """Apply one stored webhook event; an SNS subscription is confirmed first by visiting its SubscribeURL."""
     inbound = ctx["messaging"].inbound()
@@ -153,13 +154,13 @@ async def apply_provider_event(ctx: dict[str, Any], event_id: int) -> bool:
     return True
 
 
-@_task
+@worker_task
 async def sync_whatsapp_templates(ctx: dict[str, Any]) -> int:
     """Bring `whatsapp_templates` in line with Meta's message_templates (statuses, new and removed ones)."""
     return int(await ctx["messaging"].whatsapp_sync().run())
 
 
-@_task
+@worker_task
 async def send_campaign_batch(ctx: dict[str, Any], campaign_id: int) -> str:
     """Send a campaign's next batches for about CAMPAIGN_JOB_SECONDS, then hand over to the next job (outbox)."""
     outcome = await ctx["campaigns"].engine().send_batch(int(campaign_id))
@@ -168,35 +169,35 @@ async def send_campaign_batch(ctx: dict[str, Any], campaign_id: int) -> str:
     return str(outcome.outcome)
 
 
-@_task
+@worker_task
 async def start_due_campaigns(ctx: dict[str, Any]) -> int:
     """Start scheduled campaigns whose time has come; resume stalled ones (their worker died)."""
     campaigns = ctx["campaigns"]
     return int(await campaigns.engine().start_due(campaigns.core.clock().now()))
 
 
-@_task
+@worker_task
 async def decide_ab_tests(ctx: dict[str, Any]) -> int:
     """Pick the winner of A/B tests whose test phase has waited long enough, and send it to the rest."""
     campaigns = ctx["campaigns"]
     return int(await campaigns.ab_decider().decide_due(campaigns.core.clock().now()))
 
 
-@_task
+@worker_task
 async def record_campaign_reply(ctx: dict[str, Any], channel: str, address: str, at: str) -> int | None:
     """An inbound SMS or WhatsApp message: the latest campaign recipient of that address replied."""
     return cast(int | None, await ctx["campaigns"].attribution().record_reply(channel, address,
                                                                            datetime.fromisoformat(at)))
 
 
-@_task
+@worker_task
 async def record_campaign_conversion(ctx: dict[str, Any], customer_id: int, policy_id: int | None, at: str) -> int:
     """A renewal paid: the campaign recipients sent about it within the attribution window converted."""
     return int(await ctx["campaigns"].attribution().record_conversion(
         int(customer_id), None if policy_id is None else int(policy_id), datetime.fromisoformat(at)))
 
 
-@_task
+@worker_task
 async def renew_for_payment(ctx: dict[str, Any], case_id: int, payment_id: int, amount: str, currency: str,
                             method: str | None, paid_at: str) -> str:
     """A verified payment covered the renewal: move the policy to its next term and close the case renewed."""
@@ -205,13 +206,13 @@ async def renew_for_payment(ctx: dict[str, Any], case_id: int, payment_id: int, 
         paid_at=datetime.fromisoformat(paid_at)))
 
 
-@_task
+@worker_task
 async def lapse_overdue(ctx: dict[str, Any]) -> int:
     """Daily: lapse the cases (and policies) whose grace period passed unpaid."""
     return int(await ctx["app"].renewals().lapse_overdue())
 
 
-@_task
+@worker_task
 async def notify_lapse(ctx: dict[str, Any], case_id: int, owner_id: int | None = None) -> bool:
     """Tell the owner in the app and the customer by e-mail that the policy lapsed."""
     return bool(await ctx["bridges"].lapse_notifier().notify(int(case_id), None if owner_id is None else int(owner_id)))
