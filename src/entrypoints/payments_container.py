@@ -49,7 +49,8 @@ def _api_base(settings: Settings) -> str:
 def payments_config(settings: Settings, kind: str) -> PaymentsConfig:
     provider = "memory" if kind == "memory" else settings.payment_provider
     callback = settings.payment_return_url or f"{settings.frontend_url.rstrip('/')}/paid"
-    return PaymentsConfig(provider=provider, callback_url=callback)
+    return PaymentsConfig(provider=provider, callback_url=callback,
+                          default_link_hours=settings.payment_link_expiry_hours)
 
 
 def _gateway_choice(settings: Settings, kind: str) -> str:

@@ -176,6 +176,8 @@ def _check(settings: Settings) -> None:
         raise SettingsError("UPLOAD_MAX_MB must be 1-1024 and UPLOAD_BATCH_ROWS 100-100000")
     if not 1 <= settings.upload_stall_seconds <= 3600:
         raise SettingsError("UPLOAD_STALL_SECONDS must be 1-3600")
+    if not 1 <= settings.payment_link_expiry_hours <= 720:
+        raise SettingsError("PAYMENT_LINK_EXPIRY_HOURS must be 1-720 (30 days)")
     if not 60 <= settings.access_token_ttl_seconds <= 3600:
         raise SettingsError("ACCESS_TOKEN_TTL_SECONDS must be between 60 and 3600")
     if not 1 <= settings.session_ttl_hours <= 24 * 30 or not 5 <= settings.refresh_idle_minutes <= 24 * 60:

@@ -285,3 +285,9 @@ def test_production_needs_the_link_secrets(name: str) -> None:
 def test_messaging_settings_are_checked(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         load_settings({name: value})
+
+
+@pytest.mark.parametrize("hours", ["0", "721"])
+def test_a_payment_link_lives_between_an_hour_and_thirty_days(hours: str) -> None:
+    with pytest.raises(SettingsError, match="PAYMENT_LINK_EXPIRY_HOURS"):
+        load_settings({"PAYMENT_LINK_EXPIRY_HOURS": hours})
