@@ -17,13 +17,11 @@ import asyncio
 import os
 import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import asyncpg
 import httpx
@@ -33,7 +31,8 @@ ROOT = HERE.parent
 sys.path[:0] = [str(ROOT / "src"), str(HERE)]
 
 from _dashboard_book import load_book  # noqa: E402
-from _db import create_database, db_url, drop_database, free_port  # noqa: E402
+from _db import create_database, db_url, drop_database  # noqa: E402
+from _server import UvicornServer  # noqa: E402
 
 DB_NAME = "renewals_bench_dashboard"
 EMAIL, PASSWORD = "bench.dashboard@bench.test", "bench-dashboard-Passphrase-2026"
@@ -97,38 +96,13 @@ async def create_reader(dsn: str) -> None:
         await conn.close()
 
 
-class Server:
-    def __init__(self, cache: str) -> None:
-        self.port = free_port()
-        self.log: TextIO = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in stop())
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(HERE)]),
-               "BENCH_DB_URL": db_url(DB_NAME), "BENCH_CACHE": cache}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "bench_dashboard:server_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", "1", "--no-access-log", "--log-level", "warning"],
-            cwd=HERE, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            try:
-                if httpx.get(self.url("/health/live"), timeout=5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        self.log.seek(0)
-        raise RuntimeError(f"the server did not start:\n{self.log.read()[-3000:]}")
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+def start_server(cache: str) -> UvicornServer:
+    """The app over the bench database with the dashboard cache on or off, ready."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(HERE)]),
+           "BENCH_DB_URL": db_url(DB_NAME), "BENCH_CACHE": cache}
+    server = UvicornServer("bench_dashboard:server_app", env=env, cwd=HERE)
+    server.wait_ready()
+    return server
 
 
 def percentiles(samples: list[float]) -> str:
@@ -137,7 +111,7 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {statistics.median(ordered):8.1f} ms   p99 {p99:8.1f} ms   (n={len(ordered)})"
 
 
-def timed_requests(server: Server, path: str, count: int) -> list[float]:
+def timed_requests(server: UvicornServer, path: str, count: int) -> list[float]:
     with httpx.Client(timeout=120) as client:
         login = client.post(server.url("/api/auth/login"), json={"email": EMAIL, "password": PASSWORD})
         login.raise_for_status()
@@ -231,7 +205,7 @@ def main() -> int:
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     today = date.today()
-    servers: list[Server] = []
+    servers: list[UvicornServer] = []
     try:
         if not args.reuse_db:
             create_database(DB_NAME)
@@ -240,14 +214,14 @@ def main() -> int:
         asyncio.run(forget_cached_figures())
         print(f"{os.cpu_count()} CPUs; DB pool size {POOL_SIZE}; sequential requests over HTTP, signed in")
         paths = ("/api/analytics/dashboard", "/api/analytics/dashboard?branch=branch-1&bucket=week")
-        cold = Server("off")
+        cold = start_server("off")
         servers.append(cold)
         print(f"cold (cache off: every request computes), {COLD} requests per URL:")
         for path in paths:
             print(f"  {path:<58}{percentiles(timed_requests(cold, path, COLD))}")
         cold.stop()
         servers.remove(cold)
-        warm = Server("on")
+        warm = start_server("on")
         servers.append(warm)
         print(f"warm (cached in Redis for 60 s), {WARM} requests per URL:")
         for path in paths:

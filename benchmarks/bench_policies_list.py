@@ -18,16 +18,16 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import asyncpg
 import httpx
-from _db import create_database, db_url, drop_database, free_port
+from _db import create_database, db_url, drop_database
+from _server import UvicornServer
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -130,45 +130,11 @@ async def load_data() -> None:
 
 
 
-class Server:
+def start_server(factory: str) -> UvicornServer:
     """One uvicorn process (one worker) serving a factory of _apps.py."""
-
-    def __init__(self, factory: str) -> None:
-        self.factory, self.port = factory, free_port()
-        self.log: TextIO = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in stop())
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(HERE)]),
-               "BENCH_DB_URL": db_url(DB_NAME), "BENCH_POOL_SIZE": str(POOL_SIZE)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", f"_apps:{factory}", "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", "1", "--no-access-log", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def wait_ready(self, path: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                break
-            try:
-                if httpx.get(self.url(path), timeout=5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.log.seek(0)
-        raise RuntimeError(f"{self.factory} server did not become ready:\n{self.log.read()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(HERE)]),
+           "BENCH_DB_URL": db_url(DB_NAME), "BENCH_POOL_SIZE": str(POOL_SIZE)}
+    return UvicornServer(f"_apps:{factory}", env=env, cwd=ROOT)
 
 
 def check_same_answer(ours_url: str, bare_url: str, token: str) -> None:
@@ -185,12 +151,12 @@ def check_same_answer(ours_url: str, bare_url: str, token: str) -> None:
 
 def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up on kill as on Ctrl-C
-    servers: list[Server] = []
+    servers: list[UvicornServer] = []
     try:
         create_database(DB_NAME)
         asyncio.run(load_data())
         argon2_parameters = asyncio.run(create_reader(db_url(DB_NAME)))
-        ours, bare = Server("ours"), Server("bare")
+        ours, bare = start_server("ours"), start_server("bare")
         servers += [ours, bare]
         ours.wait_ready("/health/live")
         bare.wait_ready("/bare/policies?limit=1")

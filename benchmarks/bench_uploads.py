@@ -42,9 +42,10 @@ import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from _db import create_database, db_url, drop_database, free_port
+from _db import create_database, db_url, drop_database
+from _server import UvicornServer
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -215,49 +216,7 @@ async def copy_baseline(work: Path) -> float:
 
 
 
-class Server:
-    """The real app in one uvicorn process (one worker), as bench_policies_list.py starts it."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.log: TextIO = tempfile.TemporaryFile("w+")  # noqa: SIM115 (closed in stop())
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "bench_uploads:server_app", "--factory", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", "1", "--no-access-log", "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        import httpx
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            try:
-                if httpx.get(self.url("/health/live"), timeout=5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"the server did not become ready:\n{self.tail()}")
-
-    def tail(self) -> str:
-        self.log.seek(0)
-        return self.log.read()[-3000:]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-
-def sign_in(server: Server) -> str:
+def sign_in(server: UvicornServer) -> str:
     import httpx
 
     response = httpx.post(server.url("/api/auth/login"), json={"email": UPLOADER_EMAIL, "password": UPLOADER_PASSWORD},
@@ -267,7 +226,7 @@ def sign_in(server: Server) -> str:
     return token
 
 
-def post_book(server: Server, token: str, path: Path) -> tuple[int, float]:
+def post_book(server: UvicornServer, token: str, path: Path) -> tuple[int, float]:
     """(upload id, seconds from sending the request to the 202), the file streamed as multipart."""
     import httpx
 
@@ -355,7 +314,7 @@ def generate(work: Path, today: date) -> list[Book]:
     return books
 
 
-def measure(book: Book, server: Server, token: str, env: dict[str, str], work: Path) -> Result:
+def measure(book: Book, server: UvicornServer, token: str, env: dict[str, str], work: Path) -> Result:
     asyncio.run(empty_book())
     upload_id, post_s = post_book(server, token, book.path)
     print(f"{book.label}: POST answered 202 in {post_s * 1000:.0f} ms; ingesting...", flush=True)
@@ -409,14 +368,14 @@ def report(results: list[Result]) -> bool:
 def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up on kill as on Ctrl-C
     work = Path(tempfile.mkdtemp(prefix="bench_uploads_"))
-    server: Server | None = None
+    server: UvicornServer | None = None
     try:
         books = generate(work, date.today())
         largest = max(book.path.stat().st_size for book in books)
         env = app_env(work, max(50, -(-largest // 2**20) + 1))
         create_database(DB_NAME)
         asyncio.run(seed(env))
-        server = Server(env)
+        server = UvicornServer("bench_uploads:server_app", env=env, cwd=ROOT)
         server.wait_ready()
         token = sign_in(server)
         from _books import write_csv  # warm-up: the first POST imports and connects what the others reuse
