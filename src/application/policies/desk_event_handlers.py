@@ -22,10 +22,15 @@ PAYMENT_LINK_SENT = "payments.payment_link_sent"  # domain.payments.events.Payme
 PAYMENT_FLAGGED = "payments.payment_flagged"  # domain.payments.events.PaymentFlagged
 
 
+# service notices that follow a closed case are not attempts to reach the customer about the renewal
+NOT_CONTACT_ATTEMPTS = frozenset({"receipt", "lapse_notice"})
+
+
 def contact_job(event: DomainEvent) -> Job | None:
-    """`desk.record_contact` for a message about a case that a provider accepted."""
+    """`desk.record_contact` for a message about a case that a provider accepted (reminders, payment links, the
+    desk's own messages; not receipts or lapse notices)."""
     p: dict[str, Any] = event.payload()
-    if p.get("case_id") is None:
+    if p.get("case_id") is None or p.get("purpose") in NOT_CONTACT_ATTEMPTS:
         return None
     return Job(name=RECORD_CONTACT, key=f"desk-contact-{p['message_id']}", args={
         "case_id": int(p["case_id"]), "message_id": int(p["message_id"]), "channel": str(p["channel"]),
