@@ -1,4 +1,4 @@
-"""The renewal desk's use cases a person runs on one case: status, escalation, notes, priority.
+"""The renewal desk's use cases a person runs on one case: status, escalation, notes, flags, priority.
 
 Every use case locks the case, refuses a case outside the caller's reach as not found, and writes one
 `case_events` row (the timeline) in the same transaction as the change. Statuses move only as
@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from application.policies.desk_commands import Actor, Escalation, NewNote, PriorityChange, StatusChange
+from application.policies.desk_commands import (
+    Actor,
+    Escalation,
+    FlagResolution,
+    NewNote,
+    PriorityChange,
+    StatusChange,
+)
 from application.policies.desk_common import clean_text, load_visible_case, move_case, parse_id
 from application.policies.desk_ports import CaseEvent, DeskUnitOfWork
 from application.policies.desk_views import CaseEventView, DeskCaseView, desk_case_view, event_view
@@ -77,6 +84,27 @@ class CaseDeskService:
             await uow.events.append([row])
             await uow.commit()
         return event_view(row)
+
+    async def resolve_flag(self, case_id: int, cmd: FlagResolution, actor: Actor) -> DeskCaseView:
+        """Clear the flags a person has dealt with (a partial payment refunded, a mismatch settled), with a note."""
+        note = clean_text(cmd.note, "note", max_length=MAX_NOTE)
+        payment_id = None if cmd.payment_id is None else parse_id(cmd.payment_id, "pay", "paymentId")
+        now = self._clock.now()
+        async with self._uow() as uow:
+            case = await load_visible_case(uow, case_id, actor.visibility)
+            assert case.id is not None
+            cleared = [f for f in case.flags if f.get("code") == cmd.code
+                       and (payment_id is None or f.get("paymentId") == payment_id)]
+            if not cleared:
+                open_codes = ", ".join(sorted({str(f.get("code")) for f in case.flags})) or "none"
+                raise ValidationFailed.on("code", f"the case has no open flag {cmd.code!r} (open: {open_codes})")
+            case.flags = [f for f in case.flags if f not in cleared]
+            row = CaseEvent(case_id=case.id, kind="flag_resolved", actor_id=actor.user_id, at=now,
+                            summary=f"Flag {cmd.code} resolved: {note}",
+                            data={"code": cmd.code, "note": note, "cleared": len(cleared),
+                                  "paymentIds": sorted({f.get("paymentId") for f in cleared if f.get("paymentId")})})
+            await self._save(uow, case, [row])
+        return desk_case_view(case)
 
     async def set_priority(self, case_id: int, cmd: PriorityChange, actor: Actor) -> DeskCaseView:
         try:

@@ -7,8 +7,8 @@ import msgspec
 from application.shared.visibility import Visibility
 
 __all__ = [
-    "Actor", "Assignment", "AutoAssignment", "BulkAssignment", "CapacityChange", "Escalation", "NewNote",
-    "PriorityChange", "StatusChange",
+    "Actor", "Assignment", "AutoAssignment", "BulkAssignment", "CapacityChange", "Escalation",
+    "FlagResolution", "NewNote", "PriorityChange", "StatusChange",
 ]
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,6 +54,14 @@ class Escalation(msgspec.Struct, frozen=True, kw_only=True, rename="camel", forb
 
 class NewNote(msgspec.Struct, frozen=True, kw_only=True, rename="camel", forbid_unknown_fields=True):
     text: str
+
+
+class FlagResolution(msgspec.Struct, frozen=True, kw_only=True, rename="camel", forbid_unknown_fields=True):
+    """Clear the case's flags with `code` (those of one payment when `paymentId` is given), saying what was done."""
+
+    code: str
+    note: str
+    payment_id: str | int | None = None
 
 
 class PriorityChange(msgspec.Struct, frozen=True, kw_only=True, rename="camel", forbid_unknown_fields=True):

@@ -228,3 +228,12 @@ async def test_a_partial_or_mismatched_payment_is_flagged_on_the_case_and_renews
         assert await desk.count("SELECT count(*) FROM policy_terms") == 0
         assert (await desk.ok("GET", f"/api/payments/{link['paymentId']}"))["status"] == "partially_paid"
         assert [m for m in await desk.messages(number(case_id)) if m["purpose"] == "receipt"] == []
+        # a person settles it (refunds the part, or takes the rest offline) and clears the flag with a note
+        resolve = f"/api/cases/{case_id}/flags/resolve"
+        cleared = await desk.ok("POST", resolve, json={"code": "partial_payment", "paymentId": link["paymentId"],
+                                                       "note": "customer refunded, new link sent"})
+        assert cleared["flags"] == []
+        again = await desk.http.post(resolve, json={"code": "partial_payment", "note": "twice"})
+        assert again.status_code == 422 and again.json()["error"]["details"][0]["field"] == "code"
+        timeline = await desk.ok("GET", f"/api/cases/{case_id}/timeline")
+        assert [e["type"] for e in timeline["history"]].count("flag_resolved") == 1

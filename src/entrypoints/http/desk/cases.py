@@ -18,6 +18,7 @@ from application.policies.desk_commands import (
     AutoAssignment,
     BulkAssignment,
     Escalation,
+    FlagResolution,
     NewNote,
     PriorityChange,
     StatusChange,
@@ -95,6 +96,13 @@ class DeskCaseController(Controller):
     async def add_note(self, case_id: Ident, data: JSONBody[NewNote], desk: Desk,
                        principal: Caller) -> Envelope[CaseEventView]:
         return ok(await desk.add_note(path_id(case_id, "case"), data, actor_for(principal, P.CASES_WRITE)))
+
+    @post("/{case_id:str}/flags/resolve", opt=requires(P.CASES_WRITE), status_code=200,
+          responses=error_responses(404, 422))
+    async def resolve_flag(self, case_id: Ident, data: JSONBody[FlagResolution], desk: Desk,
+                           principal: Caller) -> Envelope[DeskCaseView]:
+        """Clear the case's flags with `code` (of one payment with `paymentId`) once a person has dealt with them."""
+        return ok(await desk.resolve_flag(path_id(case_id, "case"), data, actor_for(principal, P.CASES_WRITE)))
 
     @put("/{case_id:str}/priority", opt=requires(P.CASES_WRITE), responses=error_responses(404, 409, 422))
     async def set_priority(self, case_id: Ident, data: JSONBody[PriorityChange], desk: Desk,
