@@ -16,7 +16,7 @@ from application.policies.desk_ports import CaseEvent
 from application.policies.ports import PoliciesUnitOfWork
 from domain.policies.case_workflow import ALLOWED_MOVES
 from domain.policies.events import CaseLapsed, PolicyRenewed
-from domain.policies.model import CaseStatus, PaymentStatus, PolicyStatus
+from domain.policies.model import CaseStatus, PaymentStatus, PolicyStatus, RenewalCase
 from domain.policies.terms import PolicyTerm, next_term
 from domain.shared.clock import Clock
 
@@ -40,7 +40,7 @@ class RenewalService:
             if case is None:
                 return "unknown_case"
             if case.status is CaseStatus.RENEWED:
-                return "already_renewed"
+                return await self._second_payment(uow, case, payment_id, amount, currency, now)
             policy = await uow.policies.get(case.policy_id)
             assert policy is not None and policy.id is not None and case.id is not None
             if case.term_end_date != policy.end_date:
@@ -80,6 +80,26 @@ class RenewalService:
             uow.track(case)
             await uow.commit()
         return "renewed"
+
+    @staticmethod
+    async def _second_payment(uow: PoliciesUnitOfWork, case: RenewalCase, payment_id: int | None, amount: Decimal,
+                              currency: str, now: datetime) -> str:
+        """The same payment again is nothing; another payment for a renewed case is money to give back: flagged."""
+        terms = await uow.terms.of_policy(case.policy_id)
+        renewing = next((t.payment_id for t in terms if t.case_id == case.id), None)
+        if payment_id is None or renewing in (None, payment_id) or any(
+                f.get("code") == "paid_twice" and f.get("paymentId") == payment_id for f in case.flags):
+            return "already_renewed"
+        case.flags.append({"code": "paid_twice", "at": now.isoformat(), "paymentId": payment_id,
+                           "message": f"pay-{payment_id} paid {amount} {currency} for a case pay-{renewing} already "
+                                      "renewed: refund one of them"})
+        assert case.id is not None
+        await uow.case_events.append([CaseEvent(
+            case_id=case.id, kind="flagged", actor_id=None, at=now, summary=case.flags[-1]["message"],
+            data={"code": "paid_twice", "paymentId": payment_id, "renewedBy": renewing})])
+        await uow.cases.save(case)
+        await uow.commit()
+        return "flagged"
 
     async def lapse_overdue(self) -> int:
         """Lapse every open, unpaid case whose grace period has passed, and its policy; how many lapsed."""

@@ -90,3 +90,17 @@ async def test_an_unpaid_case_lapses_with_its_policy_after_the_grace_period_once
     assert (await container.application.policies().get(policy_id)).status == "lapsed"
     assert (await container.application.cases().get(paid_id, EVERYTHING)).status == "renewed"
     assert await jobs_named(container, "policies.notify_lapse") == 1
+
+
+async def test_a_second_payment_for_a_renewed_case_is_flagged_to_be_refunded_once(container: AppContainer) -> None:
+    case_id, policy_id = await open_case(container, renewal_in_days=20)
+    renewals = container.application.renewals()
+    paid = {"amount": Decimal("12500.00"), "currency": "INR", "method": "upi", "paid_at": PAID_AT}
+    assert await renewals.renew_for_payment(case_id=case_id, payment_id=1, **paid) == "renewed"
+    assert await renewals.renew_for_payment(case_id=case_id, payment_id=1, **paid) == "already_renewed"
+    assert await renewals.renew_for_payment(case_id=case_id, payment_id=2, **paid) == "flagged"
+    assert await renewals.renew_for_payment(case_id=case_id, payment_id=2, **paid) == "already_renewed"
+    case = await container.application.cases().get(case_id, EVERYTHING)
+    assert [(f["code"], f["paymentId"]) for f in case.flags] == [("paid_twice", 2)]
+    async with container.adapters.policies_uow() as uow:
+        assert len(await uow.terms.of_policy(policy_id)) == 1
