@@ -25,7 +25,7 @@ typecheck: install
 test: lint typecheck
 	$(VENV)/bin/pytest -q
 
-bench: install  ## GET /api/policies vs a bare endpoint; uploads end to end vs raw COPY; message rates per channel; a 100,000-recipient campaign
+bench: install  ## GET /api/policies vs a bare endpoint; uploads end to end vs raw COPY; the dashboard on 1,000,000 policies; message rates per channel; a 100,000-recipient campaign
 	$(PY) benchmarks/bench_policies_list.py
 	$(PY) benchmarks/bench_uploads.py
 	$(PY) benchmarks/bench_dashboard.py
