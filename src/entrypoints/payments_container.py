@@ -20,6 +20,7 @@ from adapters.payments.razorpay import RazorpayPaymentGateway, RazorpayWebhooks
 from adapters.payments.stripe import StripePaymentGateway, StripeWebhooks
 from adapters.sqlalchemy.payments_uow import SqlAlchemyPaymentsUnitOfWork
 from application.payments.config import PaymentsConfig
+from application.payments.offline import OfflinePaymentService
 from application.payments.service import PaymentService
 from application.payments.webhooks import PaymentWebhookService
 from application.ports.payments import PaymentWebhooks
@@ -116,6 +117,8 @@ class PaymentsServices(containers.DeclarativeContainer):
     service = providers.Singleton(
         PaymentService, uow=storage.payments_uow.provider, cases=renewable_cases, gateway=gateway,
         messenger=bridges.case_messenger, clock=core.clock, config=config)
+    offline = providers.Singleton(OfflinePaymentService, uow=storage.payments_uow.provider, cases=renewable_cases,
+                                  clock=core.clock)
     webhooks = providers.Singleton(
         PaymentWebhookService, uow=storage.payments_uow.provider, parsers=parsers, cases=renewable_cases,
         messenger=bridges.case_messenger, clock=core.clock, config=config)

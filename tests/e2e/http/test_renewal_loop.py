@@ -86,7 +86,8 @@ async def send_payment_link(desk: Desk, case_id: str) -> dict[str, Any]:
     return link
 
 
-async def assert_renewed_once(desk: Desk, policy_id: str, case_id: str, before: dict[str, Any]) -> None:
+async def assert_renewed_once(desk: Desk, policy_id: str, case_id: str, before: dict[str, Any], *,
+                              reminded: bool = True) -> None:
     after = await desk.ok("GET", f"/api/policies/{policy_id}")
     assert after["startDate"] == (_date(before["endDate"]) + timedelta(days=1)).isoformat()
     assert _date(after["endDate"]) - _date(after["startDate"]) == _date(before["endDate"]) - _date(before["startDate"])
@@ -95,7 +96,8 @@ async def assert_renewed_once(desk: Desk, policy_id: str, case_id: str, before: 
     assert (case["status"], case["paymentStatus"]) == ("renewed", "paid")
     timeline = await desk.ok("GET", f"/api/cases/{case_id}/timeline")
     kinds = [entry["type"] for entry in timeline["history"]]
-    assert "policy_renewed" in kinds and "term" in kinds and "payment" in kinds and "reminder" in kinds
+    assert "policy_renewed" in kinds and "term" in kinds and "payment" in kinds
+    assert ("reminder" in kinds) is reminded
     receipts = [m for m in await desk.messages(number(case_id)) if m["purpose"] == "receipt"]
     assert len(receipts) == 1  # the receipt goes once, however often the provider repeats itself
     ran = [name for name, _, _ in desk.worker.ran]
@@ -237,3 +239,38 @@ async def test_a_partial_or_mismatched_payment_is_flagged_on_the_case_and_renews
         assert again.status_code == 422 and again.json()["error"]["details"][0]["field"] == "code"
         timeline = await desk.ok("GET", f"/api/cases/{case_id}/timeline")
         assert [e["type"] for e in timeline["history"]].count("flag_resolved") == 1
+
+
+async def test_a_cheque_taken_at_the_desk_renews_once_and_cannot_be_recorded_twice(clock: FixedClock) -> None:
+    async with desk_on(clock) as desk:
+        policy_id, case_id = await desk.issue_policy(due_in_days=20)
+        before = await desk.ok("GET", f"/api/policies/{policy_id}")
+        offline = f"/api/cases/{case_id}/payments/offline"
+        bad = await desk.http.post(offline, json={"amount": "-1", "method": "cheque", "reference": " ",
+                                                  "receivedAt": (clock.now() + timedelta(days=1)).isoformat()})
+        assert bad.status_code == 422
+        assert {d["field"] for d in bad.json()["error"]["details"]} == {"amount", "reference", "receivedAt"}
+        cheque = {"amount": "12500.50", "method": "cheque", "reference": "HDFC 004512"}
+        payment = await desk.ok("POST", offline, 201, json=cheque)
+        assert (payment["status"], payment["provider"], payment["method"]) == ("paid", "offline", "cheque")
+        await desk.worker.drain()
+        await assert_renewed_once(desk, policy_id, case_id, before, reminded=False)
+        again = await desk.http.post(offline, json=cheque)
+        assert again.status_code == 409  # the case is renewed; the same cheque is never a second payment
+        refund = await desk.http.post(f"/api/payments/{payment['id']}/refund", json={"reason": "bounced"})
+        assert refund.status_code == 409  # handed back outside the system
+        assert await desk.count("SELECT count(*) FROM payments") == 1
+
+
+async def test_the_same_cheque_twice_on_an_open_case_is_refused_by_its_reference(clock: FixedClock) -> None:
+    async with desk_on(clock) as desk:
+        _, case_id = await desk.issue_policy(due_in_days=20)
+        offline = f"/api/cases/{case_id}/payments/offline"
+        part = {"amount": "5000.00", "method": "cheque", "reference": "SBI 1001"}
+        await desk.ok("POST", offline, 201, json=part)
+        await desk.worker.drain()
+        case = await desk.ok("GET", f"/api/cases/{case_id}")
+        assert case["paymentStatus"] == "partial" and [f["code"] for f in case["flags"]] == ["partial_payment"]
+        again = await desk.http.post(offline, json=part)
+        assert again.status_code == 409 and again.json()["error"]["details"][0]["field"] == "reference"
+        assert await desk.count("SELECT count(*) FROM payments") == 1

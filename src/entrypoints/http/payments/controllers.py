@@ -1,6 +1,7 @@
 """Payment links for a case, the payments of a case, refunds.
 
-POST /api/cases/{id}/payment-link (cases:write; the case must be within the caller's scope, else 404; a closed case
+POST /api/cases/{id}/payment-link and POST /api/cases/{id}/payments/offline (cases:write; the case must be within
+the caller's scope, else 404; a closed case
 409; `Idempotency-Key` as for messaging's sends); GET /api/payments?caseId= and GET /api/payments/{id}
 (payments:read); POST /api/payments/{id}/refund (payments:refund). A provider that cannot be reached is a 503.
 """
@@ -18,6 +19,7 @@ from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParam
 
 from application.identity.principal import Principal
 from application.payments.errors import PaymentProviderUnavailable
+from application.payments.offline import OfflinePayment, OfflinePaymentService
 from application.payments.service import PaymentService
 from application.payments.views import NewPaymentLink, PaymentLinkCreated, PaymentView, RefundRequest
 from domain.identity.permissions import Permission as P
@@ -76,6 +78,17 @@ class CasePaymentLinkController(Controller):
         except PaymentProviderUnavailable as exc:
             raise _unavailable(exc) from exc
         return ok(created)
+
+    @post("/{case_id:str}/payments/offline", opt=requires(P.CASES_WRITE), status_code=201,
+          responses=error_responses(404, 409, 422))
+    async def record_offline_payment(self, case_id: CaseIdent, data: JSONBody[OfflinePayment], state: State,
+                                     principal: Caller) -> Envelope[PaymentView]:
+        """Record money taken at the desk (cash, cheque, transfer, card terminal, UPI) with its reference: applied
+        like a provider's "paid" event (the full amount renews the policy and sends the receipt; less is flagged
+        partial). The same method and reference twice is a 409; offline payments are refunded outside the system."""
+        service: OfflinePaymentService = container_of(state).payments.offline()
+        return ok(await service.record(path_id(case_id, "case"), data, principal.visibility(P.CASES_WRITE),
+                                       principal.user_id))
 
 
 class PaymentController(Controller):
