@@ -13,7 +13,6 @@ from application.policies.lapse_notices import LapseNotifier
 from application.shared.visibility import EVERYTHING, Visibility
 from domain.policies.model import CLOSED_CASE_STATUSES
 from domain.shared.errors import NotFound
-from entrypoints.settings import Settings
 
 __all__ = ["Bridges", "PolicyCaseGate", "PolicyRenewableCases"]
 
@@ -30,10 +29,6 @@ class PolicyCaseGate:
         except NotFound:
             return None
         return case.status if case.status in CLOSED_CASE_STATUSES else None
-
-
-def _renewal_link_base(settings: Settings) -> str:
-    return f"{settings.frontend_url.rstrip('/')}/renew/"
 
 
 class PolicyRenewableCases:
@@ -67,4 +62,4 @@ class Bridges(containers.DeclarativeContainer):
     lapse_notifier = providers.Singleton(
         LapseNotifier, read_model=adapters.policies_read_model, notifications=adapters.notifications,
         user_events=outside.user_events, messenger=case_messenger,
-        renewal_link_base=providers.Callable(_renewal_link_base, core.settings))
+        renewal_link_base=core.settings.provided.renewal_link_base)

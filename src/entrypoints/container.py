@@ -101,11 +101,6 @@ def build_router() -> EventRouter:
     return router
 
 
-def renewal_link_base(settings: Settings) -> str:
-    """Where a customer renews a policy (its number appended): the frontend's renewal page."""
-    return f"{settings.frontend_url.rstrip('/')}/renew/"
-
-
 def new_session_id() -> str:
     """A device session's public id: 128 random bits as 32 hex digits (user_sessions.public_id)."""
     return secrets.token_hex(16)
@@ -155,7 +150,7 @@ class SqlAdapters(containers.DeclarativeContainer):
     campaigns_uow = providers.Factory(SqlAlchemyCampaignsUnitOfWork, session_factory, core.router, core.clock)
     campaign_audience = providers.Singleton(SqlAudienceSource, session_factory, core.clock,
                                             core.settings.provided.business_timezone,
-                                            renewal_link_base=providers.Callable(renewal_link_base, core.settings))
+                                            renewal_link_base=core.settings.provided.renewal_link_base)
     campaign_templates = providers.Singleton(SqlCampaignTemplates, session_factory)
     campaign_opt_outs = providers.Singleton(SqlOptOuts, session_factory)
     campaign_attributions = providers.Singleton(SqlAttributions, session_factory)
@@ -182,7 +177,7 @@ class MemoryAdapters(containers.DeclarativeContainer):
     customer_directory = providers.Singleton(InMemoryCustomerDirectory, store)
     campaigns_uow = providers.Factory(InMemoryCampaignsUnitOfWork, store, core.router)
     campaign_audience = providers.Singleton(InMemoryAudienceSource, store, core.settings.provided.business_timezone,
-                                            renewal_link_base=providers.Callable(renewal_link_base, core.settings))
+                                            renewal_link_base=core.settings.provided.renewal_link_base)
     campaign_templates = providers.Singleton(InMemoryCampaignTemplates, store)
     campaign_opt_outs = providers.Singleton(InMemoryOptOuts, store)
     campaign_attributions = providers.Singleton(InMemoryAttributions, store)

@@ -10,17 +10,10 @@ from adapters.sqlalchemy.read_models.reminder_candidates import SqlReminderCandi
 from adapters.sqlalchemy.reminders_uow import SqlAlchemyRemindersUnitOfWork
 from application.reminders.ladders import LadderService
 from application.reminders.service import ReminderService
-from entrypoints.settings import Settings
 
 __all__ = ["RemindersMemoryAdapters", "RemindersServices", "RemindersSqlAdapters"]
 
 REMINDER_BATCH_SIZE = 500  # open cases read per statement by the daily job
-
-
-def _renewal_link_base(settings: Settings) -> str:
-    from entrypoints.container import renewal_link_base  # entrypoints.container imports this module
-
-    return renewal_link_base(settings)
 
 
 class RemindersSqlAdapters(containers.DeclarativeContainer):
@@ -50,5 +43,5 @@ class RemindersServices(containers.DeclarativeContainer):
                                   core.policies_config.provided.policy_types)
     reminders = providers.Singleton(
         ReminderService, storage.reminders_uow.provider, storage.candidates, bridges.case_messenger, core.clock,
-        ladders, renewal_link_base=providers.Callable(_renewal_link_base, core.settings),
+        ladders, renewal_link_base=core.settings.provided.renewal_link_base,
         batch_size=REMINDER_BATCH_SIZE)

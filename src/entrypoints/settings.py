@@ -130,6 +130,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         return self.app_env == "production"
 
     @property
+    def renewal_link_base(self) -> str:
+        """Where a customer renews a policy (its number appended): the frontend's renewal page."""
+        return f"{self.frontend_url.rstrip('/')}/renew/"
+
+    @property
     def policy_type_list(self) -> tuple[str, ...]:
         return tuple(t.strip().lower() for t in self.policy_types.split(",") if t.strip())
 

@@ -16,7 +16,7 @@ from application.messaging.sending import DELIVER_MESSAGE
 from application.policies.job_names import OPEN_DUE_RENEWAL_CASES, OPEN_RENEWAL_CASE_FOR_POLICY
 from application.policies.renewal_handlers import LAPSE_OVERDUE, NOTIFY_LAPSE, RENEW_FOR_PAYMENT
 from application.uploads.job_names import INGEST_UPLOAD
-from entrypoints.container import build_container
+from entrypoints.container import AppContainer, build_container
 from entrypoints.logging import configure_logging
 from entrypoints.resources import open_resources
 from entrypoints.runtime import freeze_startup_objects, hand_over_the_gil_sooner
@@ -42,9 +42,17 @@ from entrypoints.worker.tasks import (
     sync_whatsapp_templates,
 )
 
-__all__ = ["worker_settings", "worker_settings_class"]
+__all__ = ["job_context", "worker_settings", "worker_settings_class"]
 
 RELAY_EVERY_SECOND = set(range(60))
+
+
+def job_context(container: AppContainer) -> dict[str, Any]:
+    """What every task finds in its context: the app-scoped containers (never a session) and the HTTP client."""
+    return {"app": container.application, "identity": container.identity, "uploads": container.uploads,
+            "messaging": container.messaging, "campaigns": container.campaigns, "desk": container.desk,
+            "bridges": container.bridges, "payments": container.payments, "reminders": container.reminders,
+            "analytics": container.analytics, "http": container.messaging_providers.http_client()}
 
 
 def worker_settings(settings: Settings) -> dict[str, Any]:
@@ -57,17 +65,7 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         container = build_container(settings)
         stack = AsyncExitStack()
         await stack.enter_async_context(open_resources(container))
-        ctx["app"] = container.application
-        ctx["identity"] = container.identity
-        ctx["uploads"] = container.uploads
-        ctx["messaging"] = container.messaging
-        ctx["campaigns"] = container.campaigns
-        ctx["desk"] = container.desk
-        ctx["bridges"] = container.bridges
-        ctx["payments"] = container.payments
-        ctx["reminders"] = container.reminders
-        ctx["analytics"] = container.analytics
-        ctx["http"] = container.messaging_providers.http_client()
+        ctx.update(job_context(container))
         ctx["stack"] = stack
         freeze_startup_objects()
         hand_over_the_gil_sooner()

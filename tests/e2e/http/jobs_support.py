@@ -10,7 +10,7 @@ from arq import Retry
 from sqlalchemy import text
 
 from entrypoints.container import AppContainer
-from entrypoints.worker.settings import worker_settings
+from entrypoints.worker.settings import job_context, worker_settings
 
 Task = Callable[..., Awaitable[Any]]
 
@@ -26,12 +26,7 @@ class JobRunner:
         self._skip = skip
         self.ran: list[tuple[str, dict[str, Any], Any]] = []
         self.deferred: list[tuple[str, dict[str, Any]]] = []
-        self.ctx: dict[str, Any] = {
-            "app": container.application, "identity": container.identity, "uploads": container.uploads,
-            "messaging": container.messaging, "campaigns": container.campaigns, "desk": container.desk,
-            "bridges": container.bridges, "payments": container.payments, "reminders": container.reminders,
-            "analytics": container.analytics, "http": container.messaging_providers.http_client(),
-            "job_try": 1, "job_id": "test"}
+        self.ctx: dict[str, Any] = {**job_context(container), "job_try": 1, "job_id": "test"}
 
     async def _claim(self) -> list[tuple[str, dict[str, Any]]]:
         engine = self._container.adapters.engine()
