@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from adapters.memory.read_models import _matches as _search_matches
-from adapters.memory.read_models import _visible, _words
+from adapters.memory.read_models import case_visible, search_words, text_matches
 from adapters.memory.store import MemoryStore
 from application.policies.case_export import ExportRow
 from application.policies.ports import CaseFilters
@@ -22,12 +21,12 @@ class InMemoryCaseExportRows:
 
     def _search(self, k: RenewalCase, p: Policy, q: str) -> bool:
         c = self._store.tables.customers[p.customer_id]
-        return (_search_matches(q, _words(p.policy_number))
-                or _search_matches(q, _words(c.first_name, c.last_name, c.customer_code))
+        return (text_matches(q, search_words(p.policy_number))
+                or text_matches(q, search_words(c.first_name, c.last_name, c.customer_code))
                 or k.case_number.startswith(q.strip().upper()))
 
     def _keep(self, k: RenewalCase, p: Policy, f: CaseFilters, visibility: Visibility) -> bool:
-        return (_visible(k, p, visibility)
+        return (case_visible(k, p, visibility)
                 and (not f.status or k.status in f.status) and (not f.priority or k.priority in f.priority)
                 and (not f.assigned_to or k.assigned_to in f.assigned_to)
                 and (not f.batch_id or k.batch_id in f.batch_id)

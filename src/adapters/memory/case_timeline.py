@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from adapters.memory.read_models import _visible
+from adapters.memory.read_models import case_visible
 from adapters.memory.store import MemoryStore
 from application.policies.timeline import CaseHeader, TimelineEntry, TimelineSource
 from application.policies.timeline_entries import (
@@ -52,7 +52,7 @@ class InMemoryCaseHeaders:
 
     async def header(self, case_id: int, visibility: Visibility) -> CaseHeader | None:
         k = self._store.tables.cases.get(case_id)
-        if k is None or not _visible(k, self._store.tables.policies[k.policy_id], visibility):
+        if k is None or not case_visible(k, self._store.tables.policies[k.policy_id], visibility):
             return None
         assert k.id is not None and k.created_at is not None
         return CaseHeader(case_id=k.id, case_number=k.case_number, status=str(k.status), priority=str(k.priority),

@@ -30,19 +30,19 @@ V = TypeVar("V")
 _TOKEN = re.compile(r"[0-9A-Za-z\u00c0-\uffff]+")
 
 
-def _words(*texts: str) -> set[str]:
+def search_words(*texts: str) -> set[str]:
     words: set[str] = set()
     for text in texts:
         words.update(t.lower() for t in _TOKEN.findall(text))
     return words
 
 
-def _matches(q: str, words: set[str]) -> bool:
+def text_matches(q: str, words: set[str]) -> bool:
     tokens = [t.lower() for t in _TOKEN.findall(q)][:8]
     return all(any(w.startswith(t) for w in words) for t in tokens)
 
 
-def _visible(k: RenewalCase, p: Policy, visibility: Visibility) -> bool:
+def case_visible(k: RenewalCase, p: Policy, visibility: Visibility) -> bool:
     """As the SQL scope: own is assigned or escalated to the user; branch adds the cases of the branch's policies."""
     if visibility.reach == "all":
         return True
@@ -116,7 +116,7 @@ class InMemoryPoliciesReadModel:
             rows = [c for c in rows if c.kyc_status in filters.kyc_status]
         if filters.q:
             q = filters.q
-            rows = [c for c in rows if _matches(q, _words(c.first_name, c.last_name, c.customer_code))]
+            rows = [c for c in rows if text_matches(q, search_words(c.first_name, c.last_name, c.customer_code))]
         return _paginate([self._customer(c) for c in rows], page, {
             "createdAt": lambda v: v.created_at, "lastName": lambda v: v.last_name,
             "firstName": lambda v: v.first_name, "customerCode": lambda v: v.customer_code}, lambda v: v.id)
@@ -127,8 +127,8 @@ class InMemoryPoliciesReadModel:
 
     def _policy_matches(self, p: Policy, q: str) -> bool:
         c = self._store.tables.customers[p.customer_id]
-        return _matches(q, _words(p.policy_number)) or _matches(
-            q, _words(c.first_name, c.last_name, c.customer_code))
+        return text_matches(q, search_words(p.policy_number)) or text_matches(
+            q, search_words(c.first_name, c.last_name, c.customer_code))
 
     async def list_policies(self, filters: PolicyFilters, page: PageRequest) -> Page[PolicyView]:
         f = filters
@@ -157,7 +157,7 @@ class InMemoryPoliciesReadModel:
 
         def keep(k: RenewalCase) -> bool:
             p = policies[k.policy_id]
-            return (_visible(k, p, visibility)
+            return (case_visible(k, p, visibility)
                     and (not f.status or k.status in f.status) and (not f.priority or k.priority in f.priority)
                     and (not f.assigned_to or k.assigned_to in f.assigned_to)
                     and (not f.batch_id or k.batch_id in f.batch_id)
@@ -174,6 +174,6 @@ class InMemoryPoliciesReadModel:
 
     async def get_case(self, case_id: int, visibility: Visibility) -> CaseView | None:
         k = self._store.tables.cases.get(case_id)
-        if k is None or not _visible(k, self._store.tables.policies[k.policy_id], visibility):
+        if k is None or not case_visible(k, self._store.tables.policies[k.policy_id], visibility):
             return None
         return self._case(k)

@@ -1,6 +1,6 @@
 """The rows of a case-list export on PostgreSQL: a keyset walk over (renewal date, case id), batch by batch.
 
-The filters and the scope are the case list's own (`_CASE_WHERE`, `_CASE_SCOPE`, imported from the policies read
+The filters and the scope are the case list's own (`CASE_WHERE`, `CASE_SCOPE`, imported from the policies read
 model, so an export shows exactly the cases the list would). Each batch takes a pool connection only while it
 runs: a slow download holds no connection.
 """
@@ -15,7 +15,14 @@ from sqlalchemy import Select, and_, bindparam, func, select, tuple_
 
 from adapters.asyncpg.read_pool import AsyncpgReadPool
 from adapters.sqlalchemy.listing import CompiledQuery
-from adapters.sqlalchemy.read_models.policies import _CASE_SCOPE, _CASE_WHERE, Scope, _case_scope, _params, _shape
+from adapters.sqlalchemy.read_models.policies import (
+    CASE_SCOPE,
+    CASE_WHERE,
+    Scope,
+    case_scope,
+    filter_params,
+    filter_shape,
+)
 from adapters.sqlalchemy.tables.identity import users as u
 from adapters.sqlalchemy.tables.policies import customers as c
 from adapters.sqlalchemy.tables.policies import policies as p
@@ -39,7 +46,7 @@ def _batch(shape: tuple[str, ...], scope: Scope, after: bool) -> CompiledQuery:
         select(*_COLS)
         .select_from(rc.join(p, p.c.id == rc.c.policy_id).join(c, c.c.id == p.c.customer_id)
                      .outerjoin(u, u.c.id == rc.c.assigned_to))
-        .where(and_(True, *_CASE_SCOPE[scope](), *(_CASE_WHERE[n]() for n in shape), *keyset))
+        .where(and_(True, *CASE_SCOPE[scope](), *(CASE_WHERE[n]() for n in shape), *keyset))
         .order_by(p.c.renewal_date, rc.c.id)
         .limit(bindparam("batch_size")))
     return CompiledQuery(stmt)
@@ -58,9 +65,9 @@ class SqlCaseExportRows:
 
     async def batches(self, filters: CaseFilters, visibility: Visibility, *, limit: int | None,
                       batch_size: int) -> AsyncIterator[list[ExportRow]]:
-        params = _params(filters)
-        shape = _shape(params, _CASE_WHERE)
-        scope, scope_params = _case_scope(visibility)
+        params = filter_params(filters)
+        shape = filter_shape(params, CASE_WHERE)
+        scope, scope_params = case_scope(visibility)
         params.update(scope_params)
         left = limit
         after: tuple[Any, Any] | None = None

@@ -15,7 +15,7 @@ from sqlalchemy import BindParameter, Select, bindparam, func, select
 
 from adapters.asyncpg.read_pool import AsyncpgReadPool
 from adapters.sqlalchemy.listing import CompiledQuery
-from adapters.sqlalchemy.read_models.policies import _CASE_SCOPE, _case_scope
+from adapters.sqlalchemy.read_models.policies import CASE_SCOPE, case_scope
 from adapters.sqlalchemy.tables.cases import case_events as ce
 from adapters.sqlalchemy.tables.cases import policy_terms as pt
 from adapters.sqlalchemy.tables.messaging import STATUS_TIMES, templates
@@ -47,7 +47,7 @@ _HEADER: dict[str, CompiledQuery] = {
                rc.c.created_at, rc.c.closed_at, rc.c.assigned_to)
         .select_from(rc.join(p, p.c.id == rc.c.policy_id))
         .where(rc.c.id == CASE, *conditions()))
-    for scope, conditions in _CASE_SCOPE.items()}
+    for scope, conditions in CASE_SCOPE.items()}
 
 
 class SqlCaseHeaders:
@@ -56,7 +56,7 @@ class SqlCaseHeaders:
         self._currency = currency
 
     async def header(self, case_id: int, visibility: Visibility) -> CaseHeader | None:
-        scope, params = _case_scope(visibility)
+        scope, params = case_scope(visibility)
         async with self._reads.acquire() as conn:
             rows = await _HEADER[scope].fetch(conn, {**params, "case_id": case_id})
         if not rows:

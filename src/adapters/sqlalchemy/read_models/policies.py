@@ -90,7 +90,7 @@ _POLICY_WHERE: Conditions = {
     "renewal_to": lambda: p.c.renewal_date <= bindparam("renewal_to"),
     "q": lambda: or_(p.c.search_vector.op("@@")(prefix_tsquery()), c.c.search_vector.op("@@")(prefix_tsquery())),
 }
-_CASE_WHERE: Conditions = {
+CASE_WHERE: Conditions = {
     "status": _any_of(rc.c.status, "status"),
     "priority": _any_of(rc.c.priority, "priority"),
     "assigned_to": _any_of(rc.c.assigned_to, "assigned_to", Integer),
@@ -108,14 +108,14 @@ def _owns_case() -> ColumnElement[bool]:
 
 
 # The cases a scope lets its user see; "all" adds no condition.
-_CASE_SCOPE: dict[Scope, Callable[[], tuple[ColumnElement[bool], ...]]] = {
+CASE_SCOPE: dict[Scope, Callable[[], tuple[ColumnElement[bool], ...]]] = {
     "all": lambda: (),
     "own": lambda: (_owns_case(),),
     "branch": lambda: (or_(_owns_case(), p.c.branch_id == bindparam("scope_branch", type_=Integer)),),
 }
 
 
-def _case_scope(visibility: Visibility) -> tuple[Scope, dict[str, int]]:
+def case_scope(visibility: Visibility) -> tuple[Scope, dict[str, int]]:
     """The scope's statement shape and bound values; a branch reach without a branch is an own reach."""
     if visibility.reach == "all":
         return "all", {}
@@ -125,7 +125,7 @@ def _case_scope(visibility: Visibility) -> tuple[Scope, dict[str, int]]:
     return "own", {"scope_user": visibility.user_id}
 
 
-def _params(filters: CustomerFilters | PolicyFilters | CaseFilters) -> dict[str, Any]:
+def filter_params(filters: CustomerFilters | PolicyFilters | CaseFilters) -> dict[str, Any]:
     """The bound values of the filters that are present; `q` becomes a prefix tsquery."""
     values: dict[str, Any] = {}
     for name in filters.__struct_fields__:
@@ -142,7 +142,7 @@ def _params(filters: CustomerFilters | PolicyFilters | CaseFilters) -> dict[str,
     return values
 
 
-def _shape(params: dict[str, Any], where: Conditions) -> tuple[str, ...]:
+def filter_shape(params: dict[str, Any], where: Conditions) -> tuple[str, ...]:
     return tuple(name for name in where if name in params)
 
 
@@ -185,7 +185,7 @@ def _policies_count_base(shape: tuple[str, ...]) -> Select[Any]:
 def _cases_base(shape: tuple[str, ...], scope: Scope) -> Select[Any]:
     return select(*_CASE_COLS).select_from(
         rc.join(p, p.c.id == rc.c.policy_id).join(c, c.c.id == p.c.customer_id)).where(
-        and_(True, *_CASE_SCOPE[scope](), *(_CASE_WHERE[n]() for n in shape)))
+        and_(True, *CASE_SCOPE[scope](), *(CASE_WHERE[n]() for n in shape)))
 
 
 @lru_cache(maxsize=256)
@@ -196,7 +196,7 @@ def _cases_page(shape: tuple[str, ...], scope: Scope, sort: tuple[SortKey, ...])
 _CUSTOMER_BY_ID = _customers_base(()).where(c.c.id == bindparam("ident"))
 _POLICY_BY_ID = _policies_base(()).where(p.c.id == bindparam("ident"))
 _CASE_BY_ID: dict[Scope, Select[Any]] = {
-    scope: _cases_base((), scope).where(rc.c.id == bindparam("ident")) for scope in _CASE_SCOPE}
+    scope: _cases_base((), scope).where(rc.c.id == bindparam("ident")) for scope in CASE_SCOPE}
 
 
 def _opt(cls: type[Any], value: int | None) -> Any:
@@ -241,8 +241,8 @@ class SqlAlchemyPoliciesReadModel:
             communication_preferences=r[9], created_at=r[10], updated_at=r[11])
 
     async def list_customers(self, filters: CustomerFilters, page: PageRequest) -> Page[CustomerView]:
-        params = _params(filters)
-        shape = _shape(params, _CUSTOMER_WHERE)
+        params = filter_params(filters)
+        shape = filter_shape(params, _CUSTOMER_WHERE)
         return await self._page(_customers_page(shape, page.sort), _customers_base(shape), params, page,
                                 f"customers{params}", self._customer)
 
@@ -259,8 +259,8 @@ class SqlAlchemyPoliciesReadModel:
             agent_id=_opt(UserId, r[13]), branch_id=_opt(BranchId, r[14]), created_at=r[15], updated_at=r[16])
 
     async def list_policies(self, filters: PolicyFilters, page: PageRequest) -> Page[PolicyView]:
-        params = _params(filters)
-        shape = _shape(params, _POLICY_WHERE)
+        params = filter_params(filters)
+        shape = filter_shape(params, _POLICY_WHERE)
         return await self._page(_policies_page(shape, page.sort), _policies_count_base(shape), params, page,
                                 f"policies{params}", self._policy)
 
@@ -282,16 +282,16 @@ class SqlAlchemyPoliciesReadModel:
 
     async def list_cases(self, filters: CaseFilters, page: PageRequest,
                          visibility: Visibility) -> Page[CaseView]:
-        params = _params(filters)
-        shape = _shape(params, _CASE_WHERE)
-        scope, scope_params = _case_scope(visibility)
+        params = filter_params(filters)
+        shape = filter_shape(params, CASE_WHERE)
+        scope, scope_params = case_scope(visibility)
         params.update(scope_params)
         # the total's cache key names the scope and its ids: callers who see different cases never share one
         return await self._page(_cases_page(shape, scope, page.sort), _cases_base(shape, scope), params, page,
                                 f"cases:{scope}{params}", self._case)
 
     async def get_case(self, case_id: int, visibility: Visibility) -> CaseView | None:
-        scope, scope_params = _case_scope(visibility)
+        scope, scope_params = case_scope(visibility)
         row = await self._one(_CASE_BY_ID[scope], case_id, scope_params)
         return self._case(row) if row else None
 
