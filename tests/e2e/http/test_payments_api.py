@@ -38,7 +38,7 @@ from tests.contract.payments_support import (
     stripe_session,
 )
 from tests.identity_support import EVERYTHING_ROLE, bearer, make_user, token_for
-from tests.unit.application.payments_support import open_case, wire_cases
+from tests.unit.application.payments_support import open_case
 
 RAZORPAY_SECRET = "e2e-razorpay-webhook-secret"
 STRIPE_SECRET = "whsec_e2e"
@@ -81,7 +81,6 @@ class Api:
 
 @pytest.fixture
 async def api(anonymous: httpx.AsyncClient, sql_container: AppContainer, tmp_path: Path) -> AsyncIterator[Api]:
-    wire_cases(sql_container)
     sql_container.payments.parsers.override(providers.Object({
         "razorpay": RazorpayWebhooks(RAZORPAY_SECRET), "stripe": StripeWebhooks(STRIPE_SECRET),
         "dev": DevPaymentWebhooks(dev_webhook_secret(sql_container.settings))}))

@@ -31,7 +31,7 @@ from domain.policies.model import CaseStatus
 from domain.shared.errors import Conflict, NotFound, ValidationFailed
 from entrypoints.container import AppContainer, build_memory_container
 from tests.conftest import NOW, settings_for_tests
-from tests.unit.application.payments_support import open_case, wire_cases
+from tests.unit.application.payments_support import open_case
 
 AMOUNT = Decimal("12500.50")
 
@@ -39,7 +39,6 @@ AMOUNT = Decimal("12500.50")
 class Desk:
     def __init__(self, container: AppContainer) -> None:
         self.container = container
-        wire_cases(container)
         container.bridges.case_messenger.override(providers.Object(InMemoryCaseMessenger()))
         self.service: PaymentService = container.payments.service()
         self.webhooks: PaymentWebhookService = container.payments.webhooks()
